@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control protocol codec (daemon side): framing, Request decoding, Response encoding. Only
+ * domain structs enter and leave this file; protobuf-c messages are unpacked and freed here.
+ */
+#include "ctl_codec.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "ctl.pb-c.h"
+
+int
+ctl_frame_hdr(const uint8_t *hdr, size_t *frame_len)
+{
+	uint32_t n =
+	        (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 | (uint32_t)hdr[2] << 8 | hdr[3];
+
+	if (n > CTL_FRAME_MAX)
+		return -EMSGSIZE;
+	*frame_len = CTL_FRAME_HDR_LEN + n;
+	return 0;
+}
+
+int
+ctl_frame_check(const uint8_t *p, size_t len, size_t *frame_len)
+{
+	size_t need;
+	int rc;
+
+	if (len < CTL_FRAME_HDR_LEN)
+		return -EAGAIN;
+	rc = ctl_frame_hdr(p, &need);
+	if (rc < 0)
+		return rc;
+	if (len < need)
+		return -EAGAIN;
+	*frame_len = need;
+	return 0;
+}
+
+int
+ctl_frame_put(struct buf *out, const uint8_t *payload, size_t len)
+{
+	if (len > CTL_FRAME_MAX)
+		return -EMSGSIZE;
+	if (!buf_put_n32(out, (uint32_t)len) || !buf_put(out, payload, len))
+		return -ENOMEM;
+	return 0;
+}
+
+int
+ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req)
+{
+	Tandem__Ctl__V1__Request *m;
+	int rc = 0;
+
+	memset(req, 0, sizeof(*req));
+	m = tandem__ctl__v1__request__unpack(NULL, len, p);
+	if (!m)
+		return -EPROTO;
+	req->version = m->has_version ? m->version : 0;
+	if (req->version != CTL_PROTO_VERSION) {
+		rc = -ENOTSUP;
+		goto out;
+	}
+	switch (m->cmd_case) {
+	case TANDEM__CTL__V1__REQUEST__CMD_STATUS:
+		req->cmd = CTL_CMD_STATUS;
+		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_CONFIG:
+		req->cmd = CTL_CMD_SHOW_CONFIG;
+		req->verbose = m->show_config->has_verbose && m->show_config->verbose;
+		break;
+	case TANDEM__CTL__V1__REQUEST__CMD__NOT_SET:
+	default:
+		rc = -ENOTSUP;
+		break;
+	}
+out:
+	tandem__ctl__v1__request__free_unpacked(m, NULL);
+	return rc;
+}
+
+/* Packs a Response and appends it, framed, to out. */
+static int
+ctl_put_response(Tandem__Ctl__V1__Response *r, struct buf *out)
+{
+	size_t n = tandem__ctl__v1__response__get_packed_size(r);
+	size_t at = out->b_len;
+	uint8_t *d;
+
+	if (n > CTL_FRAME_MAX)
+		return -EMSGSIZE;
+	if (!buf_put_n32(out, (uint32_t)n))
+		return -ENOMEM;
+	d = buf_reserve(out, n);
+	if (!d) {
+		out->b_len = at;
+		return -ENOMEM;
+	}
+	tandem__ctl__v1__response__pack(r, d);
+	return 0;
+}
+
+static void
+ctl_response_init(Tandem__Ctl__V1__Response *r)
+{
+	tandem__ctl__v1__response__init(r);
+	r->has_version = 1;
+	r->version = CTL_PROTO_VERSION;
+	r->has_error = 1;
+	r->error = 0;
+}
+
+int
+ctl_encode_error(int err, const char *msg, struct buf *out)
+{
+	Tandem__Ctl__V1__Response r;
+
+	ctl_response_init(&r);
+	r.error = err;
+	r.message = (char *)(uintptr_t)msg;
+	return ctl_put_response(&r, out);
+}
+
+static size_t
+ctl_count_strings(const char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+int
+ctl_encode_status(const struct ctl_status *st, struct buf *out)
+{
+	Tandem__Ctl__V1__Response r;
+	Tandem__Ctl__V1__Status s;
+	Tandem__Ctl__V1__ReloadResult rr;
+
+	tandem__ctl__v1__status__init(&s);
+	/* protobuf-c's message structs use char * for strings; packing only reads them */
+	s.node = (char *)(uintptr_t)st->node;
+	s.cluster = (char *)(uintptr_t)st->cluster;
+	s.role = (char *)(uintptr_t)st->role;
+	s.has_uptime_sec = 1;
+	s.uptime_sec = st->uptime_sec;
+	s.version = (char *)(uintptr_t)TANDEM_VERSION;
+	s.has_pid = 1;
+	s.pid = st->pid;
+	s.config_path = (char *)(uintptr_t)st->config_path;
+	s.config_digest = (char *)(uintptr_t)st->config_digest;
+	s.has_config_loaded_unix = 1;
+	s.config_loaded_unix = st->config_loaded_unix;
+	s.has_config_warnings = 1;
+	s.config_warnings = st->config_warnings;
+	s.has_tunnels_configured = 1;
+	s.tunnels_configured = st->tunnels_configured;
+	s.master_key_id = (char *)(uintptr_t)st->master_key_id;
+	s.n_not_built = ctl_count_strings(st->not_built);
+	s.not_built = (char **)(uintptr_t)st->not_built;
+	if (st->last_reload) {
+		tandem__ctl__v1__reload_result__init(&rr);
+		rr.has_at_unix = rr.has_ok = rr.has_errors = 1;
+		rr.at_unix = st->last_reload->at_unix;
+		rr.ok = st->last_reload->ok;
+		rr.errors = st->last_reload->errors;
+		rr.detail = (char *)(uintptr_t)st->last_reload->detail;
+		s.last_reload = &rr;
+	}
+	ctl_response_init(&r);
+	r.body_case = TANDEM__CTL__V1__RESPONSE__BODY_STATUS;
+	r.status = &s;
+	return ctl_put_response(&r, out);
+}
+
+int
+ctl_encode_show_config(const char *text, const char *digest, bool verbose, struct buf *out)
+{
+	Tandem__Ctl__V1__Response r;
+	Tandem__Ctl__V1__ShowConfig sc;
+
+	tandem__ctl__v1__show_config__init(&sc);
+	sc.text = (char *)(uintptr_t)text;
+	sc.digest = (char *)(uintptr_t)digest;
+	sc.has_verbose = 1;
+	sc.verbose = verbose;
+	ctl_response_init(&r);
+	r.body_case = TANDEM__CTL__V1__RESPONSE__BODY_SHOW_CONFIG;
+	r.show_config = &sc;
+	return ctl_put_response(&r, out);
+}

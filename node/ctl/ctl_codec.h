@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control protocol's codec on the daemon side (proto/ctl.proto): frames, request
+ * decoding into a domain struct, and response encoding from domain structs. The only daemon
+ * file that includes ctl.pb-c.h; decoding is pure and fuzzed (fuzz_ctl_req).
+ */
+#ifndef TANDEM_NODE_CTL_CTL_CODEC_H
+#define TANDEM_NODE_CTL_CTL_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/core/buf.h"
+
+#define CTL_PROTO_VERSION 1u
+#define CTL_FRAME_HDR_LEN 4u
+#define CTL_FRAME_MAX     (16u * 1024u * 1024u)
+
+enum ctl_cmd {
+	CTL_CMD_STATUS = 1,
+	CTL_CMD_SHOW_CONFIG,
+};
+
+/* A decoded request. Strings, if any, are copied in; nothing borrows the input bytes. */
+struct ctl_request {
+	uint32_t version;
+	enum ctl_cmd cmd;
+	bool verbose; /* show configuration verbose */
+};
+
+/*
+ * Looks at the start of a byte stream. Returns 0 and sets *frame_len (header + payload) when
+ * a whole frame is present, -EAGAIN when more bytes are needed, -EMSGSIZE when the declared
+ * length exceeds CTL_FRAME_MAX.
+ */
+int ctl_frame_check(const uint8_t *p, size_t len, size_t *frame_len);
+/*
+ * Reads a frame header (CTL_FRAME_HDR_LEN bytes). Returns 0 with *frame_len = header +
+ * payload, or -EMSGSIZE when the declared length exceeds CTL_FRAME_MAX.
+ */
+int ctl_frame_hdr(const uint8_t *hdr, size_t *frame_len);
+/* Appends a 4-byte length header and the payload to out. Returns 0 or -ENOMEM/-EMSGSIZE. */
+int ctl_frame_put(struct buf *out, const uint8_t *payload, size_t len);
+
+/*
+ * Decodes a request payload (without its frame header). Returns 0, -EPROTO for bytes that
+ * are not a Request, -ENOTSUP for a version or command this daemon does not know (with
+ * req->version set so the caller can say which), -ENOMEM.
+ */
+int ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req);
+
+struct ctl_reload {
+	int64_t at_unix;
+	bool ok;
+	uint32_t errors;
+	char detail[512];
+};
+
+/* Everything `hactl status` shows. Borrowed strings must outlive ctl_encode_status. */
+struct ctl_status {
+	const char *node;
+	const char *cluster; /* "" when alone */
+	const char *role;
+	uint64_t uptime_sec;
+	uint32_t pid;
+	const char *config_path;
+	const char *config_digest; /* hex */
+	int64_t config_loaded_unix;
+	uint32_t config_warnings;
+	const struct ctl_reload *last_reload; /* NULL until the first reload */
+	uint32_t tunnels_configured;
+	const char *master_key_id;
+	const char *const *not_built; /* NULL-terminated */
+};
+
+/* Each encoder appends one framed Response to out. Return 0 or -ENOMEM. */
+int ctl_encode_status(const struct ctl_status *st, struct buf *out);
+int ctl_encode_show_config(const char *text, const char *digest, bool verbose, struct buf *out);
+/* err is a positive errno value; msg a human-readable reason. */
+int ctl_encode_error(int err, const char *msg, struct buf *out);
+
+#endif
