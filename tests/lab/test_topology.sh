@@ -22,12 +22,20 @@ FAILS=0
 WATCHDOG=''
 declare -a LEFT_PIDS=() LEFT_STARTS=()
 
+# Results go to the test's original stdout, saved here: a trap may run while a helper has
+# stdout redirected to /dev/null (lab_spawn does not let daemons inherit this descriptor).
+exec {OUT}>&1
+
+say() {
+	printf '%s\n' "$*" >&"$OUT"
+}
+
 pass() {
-	printf 'PASS: %s\n' "$*"
+	say "PASS: $*"
 }
 
 fail() {
-	printf 'FAIL: %s\n' "$*"
+	say "FAIL: $*"
 	FAILS=$((FAILS + 1))
 }
 
@@ -40,7 +48,7 @@ on_exit() {
 	fi
 	lab_down || true
 	if ((rc != 0 && rc != 77)); then
-		echo "FAIL: aborted (exit status $rc)"
+		say "FAIL: aborted (exit status $rc)"
 		rc=1
 	fi
 	exit "$rc"
@@ -50,7 +58,8 @@ on_exit() {
 # abort or the watchdog still cleans up and reports 1.
 set_traps() {
 	trap on_exit EXIT
-	trap 'echo "FAIL: timed out after ${TEST_TIMEOUT}s"; exit 1' TERM
+	trap 'say "FAIL: SIGTERM (watchdog after ${TEST_TIMEOUT}s, or from outside)"; exit 143' TERM
+	trap 'say "FAIL: interrupted"; exit 130' INT
 }
 
 # Bound the whole test: SIGTERM ourselves after TEST_TIMEOUT seconds.
@@ -59,7 +68,14 @@ start_watchdog() {
 		trap 'kill "$sp" 2>/dev/null; wait "$sp"; exit 0' TERM
 		sleep "$TEST_TIMEOUT" &
 		sp=$!
-		wait "$sp" && kill -TERM "$$"
+		wait "$sp" || exit 0
+		# Only if the test is still our parent (never signal a recycled PID).
+		stat=$(<"/proc/$BASHPID/stat")
+		stat=${stat##*) }
+		read -r _ ppid _ <<<"$stat"
+		if [[ "$ppid" == "$$" ]]; then
+			kill -TERM "$$"
+		fi
 	) </dev/null >/dev/null 2>&1 &
 	WATCHDOG=$!
 }
@@ -237,7 +253,7 @@ main() {
 	set_traps
 	start_watchdog
 
-	echo "== phase 1: 2 gateways, corosync two_node (prefix $LAB_PREFIX)"
+	say "== phase 1: 2 gateways, corosync two_node (prefix $LAB_PREFIX)"
 	lab_topology_up 2
 	pass "topology with 2 gateways up in ${LAB_UP_MS} ms"
 	corosync_phase 2
@@ -247,7 +263,7 @@ main() {
 	pass "lab_down in $(($(lab_now_ms) - t0)) ms"
 	check_nothing_left "after phase 1"
 
-	echo "== phase 2: 3 gateways + arbiter network, corosync, strongSwan"
+	say "== phase 2: 3 gateways + arbiter network, corosync, strongSwan"
 	lab_init
 	set_traps
 	LAB_ARBITER=1 lab_topology_up 3
@@ -267,7 +283,7 @@ main() {
 	pass "lab_down in $(($(lab_now_ms) - t0)) ms"
 	check_nothing_left "after phase 2"
 
-	echo "== whole test: $(($(lab_now_ms) - t_start)) ms, $FAILS failure(s)"
+	say "== whole test: $(($(lab_now_ms) - t_start)) ms, $FAILS failure(s)"
 	if ((FAILS)); then
 		exit 1
 	fi

@@ -268,9 +268,12 @@ lab_spawn() {
 	rm -f "$pidf"
 	# The inner sh writes its own PID, binds /run and execs: that PID becomes the daemon's.
 	# setsid makes it a session and process-group leader, so lab_down can kill the group.
-	setsid ip netns exec "$(lab_ns "$node")" unshare -m --propagation private \
-		sh -c 'echo "$$" >"$1.tmp" && mv "$1.tmp" "$1" && mount --bind "$2" /run || exit 125
-		shift 2; exec "$@"' lab-spawn "$pidf" "$run" "$@" </dev/null >>"$log" 2>&1 &
+	(
+		lab__close_fds
+		exec setsid ip netns exec "$(lab_ns "$node")" unshare -m --propagation private \
+			sh -c 'echo "$$" >"$1.tmp" && mv "$1.tmp" "$1" && mount --bind "$2" /run || exit 125
+			shift 2; exec "$@"' lab-spawn "$pidf" "$run" "$@"
+	) </dev/null >>"$log" 2>&1 &
 	if ! lab_wait_until 5 test -s "$pidf"; then
 		lab_err "$name: no PID after 5 s (see $log)"
 		return 1
@@ -279,6 +282,18 @@ lab_spawn() {
 	rm -f "$pidf"
 	lab__pid_register "$name" "$node" "$pid"
 	LAB_SPAWN_PID=$pid
+}
+
+# A daemon must not inherit the caller's descriptors above 2 (a pipe it holds open would keep
+# a `test | tee` waiting, or a harness's channel busy). Runs in the subshell before exec.
+lab__close_fds() {
+	local fd
+	for fd in /proc/"$BASHPID"/fd/*; do
+		fd=${fd##*/}
+		if [[ "$fd" =~ ^[0-9]+$ ]] && ((fd > 2)); then
+			{ exec {fd}>&-; } 2>/dev/null || true
+		fi
+	done
 }
 
 # lab_stop_pid PID [TIMEOUT_S]: SIGTERM the process group, wait (bounded), then SIGKILL.
