@@ -70,11 +70,15 @@ lab_corosync_conf() {
 				"$(lab_addr "$n" sync)" "$n" "${n#gw}"
 		done
 		printf '}\n\n'
-		printf 'quorum {\n\tprovider: corosync_votequorum\n'
-		if ((count == 2)); then
-			printf '\ttwo_node: 1\n'
+		if [[ "$LAB_QDEVICE" == 1 ]]; then
+			lab__qdevice_quorum "$count"
+		else
+			printf 'quorum {\n\tprovider: corosync_votequorum\n'
+			if ((count == 2)); then
+				printf '\ttwo_node: 1\n'
+			fi
+			printf '}\n\n'
 		fi
-		printf '}\n\n'
 		printf 'logging {\n'
 		printf '\tto_logfile: yes\n\tlogfile: %s/corosync.log\n' "$dir"
 		printf '\tto_stderr: no\n\tto_syslog: no\n\ttimestamp: hires\n'

@@ -178,17 +178,24 @@ lab__require_node() {
 	fi
 }
 
+# The wrapper every lab process runs through, inside `unshare -m`: bind the node's private
+# /run (and, for qdevice/qnetd nodes, its private /etc/corosync) and exec the command.
+# Arguments: RUN_DIR ETC_DIR CMD...
+LAB__BIND_SH='mount --bind "$1" /run || exit 125
+if [ -d "$2" ]; then mount --bind "$2" /etc/corosync || exit 125; fi
+shift 2; exec "$@"'
+
 # lab_exec NODE CMD...: run CMD inside the node's network namespace, with the node's private
 # /run bound over /run (what a host's own tools would see), in a private mount namespace.
 lab_exec() {
 	local node=$1
 	shift
 	lab__require_node "$node" || return 1
-	local run
-	run=$(lab_node_dir "$node")/run
-	mkdir -p "$run"
+	local dir
+	dir=$(lab_node_dir "$node")
+	mkdir -p "$dir/run"
 	ip netns exec "$(lab_ns "$node")" unshare -m --propagation private \
-		sh -c 'mount --bind "$1" /run || exit 125; shift; exec "$@"' lab-exec "$run" "$@"
+		sh -c "$LAB__BIND_SH" lab-exec "$dir/run" "$dir/etc-corosync" "$@"
 }
 
 # lab_exec_plain NODE CMD...: like lab_exec but without the /run bind (cheaper; for ping, ip).
@@ -260,7 +267,11 @@ lab_spawn() {
 	shift 3
 	LAB_SPAWN_PID=''
 	lab__require_node "$node" || return 1
-	local dir run pidf pid
+	local dir run pidf pid script
+	# The wrapper shell records its own PID, then binds and execs (so the PID is the daemon's).
+	script='echo "$$" >"$1.tmp" && mv "$1.tmp" "$1" || exit 125
+shift
+'"$LAB__BIND_SH"
 	dir=$(lab_node_dir "$node")
 	run=$dir/run
 	pidf=$dir/.spawn-$name.pid
@@ -271,9 +282,10 @@ lab_spawn() {
 	(
 		lab__close_fds
 		exec setsid ip netns exec "$(lab_ns "$node")" unshare -m --propagation private \
-			sh -c 'echo "$$" >"$1.tmp" && mv "$1.tmp" "$1" && mount --bind "$2" /run || exit 125
-			shift 2; exec "$@"' lab-spawn "$pidf" "$run" "$@"
+			sh -c "$script" lab-spawn "$pidf" "$run" "$dir/etc-corosync" "$@"
 	) </dev/null >>"$log" 2>&1 &
+	# Out of the job table: bash still reaps it, but prints no "Killed" line when it dies.
+	disown "$!" 2>/dev/null || true
 	if ! lab_wait_until 5 test -s "$pidf"; then
 		lab_err "$name: no PID after 5 s (see $log)"
 		return 1
@@ -477,6 +489,8 @@ lab__shm_clean() {
 source "$LAB_LIB_DIR/lab-net.sh"
 # shellcheck source=lab-corosync.sh
 source "$LAB_LIB_DIR/lab-corosync.sh"
+# shellcheck source=lab-qdevice.sh
+source "$LAB_LIB_DIR/lab-qdevice.sh"
 # shellcheck source=lab-strongswan.sh
 source "$LAB_LIB_DIR/lab-strongswan.sh"
 # shellcheck source=lab-tandem.sh
