@@ -115,12 +115,17 @@ lab_init() {
 			"lab_reap_stale $LAB_PREFIX)"
 		return 1
 	fi
-	# A directory without namespaces is what LAB_KEEP=1 or a crash left: start afresh.
-	if [[ -d "$LAB_DIR" && "$LAB_DIR" == /tmp/tandem-lab-* ]]; then
+	# A lab directory without namespaces is what LAB_KEEP=1 or a crash left: start afresh.
+	if lab__is_lab_dir "$LAB_DIR"; then
 		rm -rf -- "$LAB_DIR"
+	elif [[ -e "$LAB_DIR" ]]; then
+		lab_err "LAB_DIR $LAB_DIR exists and is not a lab directory"
+		return 1
 	fi
 	mkdir -p "$LAB_DIR" || return 1
 	chmod 0700 "$LAB_DIR" || return 1
+	# The marker lets lab_down/lab_reap_stale remove the directory, wherever LAB_DIR points.
+	printf '%s\n' "$LAB_PREFIX" >"$LAB_DIR/.tandem-lab" || return 1
 	: >"$LAB_PIDS" || return 1
 	trap 'lab__on_exit' EXIT
 	trap 'lab__on_signal INT 130' INT
@@ -134,6 +139,11 @@ lab__check_prefix() {
 		lab_err "LAB_PREFIX '$1' must match [a-z][a-z0-9]{0,9}"
 		return 1
 	fi
+}
+
+# lab__is_lab_dir DIR: a directory lab_init made (it holds the marker file).
+lab__is_lab_dir() {
+	[[ -d "$1" && -f "$1/.tandem-lab" ]]
 }
 
 lab__on_exit() {
@@ -355,14 +365,17 @@ lab_kill() {
 lab_down() {
 	[[ -n "${LAB_PREFIX:-}" ]] || return 0
 	lab__reap "$LAB_PREFIX" "${LAB_DIR:-/tmp/tandem-lab-$LAB_PREFIX}" || true
+	# Everything is gone; using the lab again needs lab_init.
+	LAB_INITIALIZED=''
 	return 0
 }
 
-# lab_reap_stale PREFIX: clean up what a crashed run with PREFIX left behind (its namespaces,
-# the processes inside them and in its registry, libqb /dev/shm files, its state directory).
+# lab_reap_stale PREFIX [DIR]: clean up what a crashed run with PREFIX left behind (its
+# namespaces, the processes inside them and in its registry, libqb /dev/shm files, its state
+# directory DIR, default /tmp/tandem-lab-PREFIX).
 lab_reap_stale() {
 	lab__check_prefix "$1" || return 1
-	LAB_KEEP=0 lab__reap "$1" "/tmp/tandem-lab-$1"
+	LAB_KEEP=0 lab__reap "$1" "${2:-/tmp/tandem-lab-$1}"
 }
 
 # lab__namespaces PREFIX: the namespaces that belong to PREFIX ("PREFIX-…").
@@ -439,9 +452,9 @@ lab__reap() {
 	for ns in "${nss[@]}"; do
 		ip netns del "$ns" 2>/dev/null || lab_log "could not delete namespace $ns"
 	done
-	if [[ "${LAB_KEEP:-0}" != 1 && -d "$dir" && "$dir" == /tmp/tandem-lab-* ]]; then
+	if [[ "${LAB_KEEP:-0}" != 1 ]] && lab__is_lab_dir "$dir"; then
 		rm -rf -- "$dir"
-	elif [[ "${LAB_KEEP:-0}" == 1 && -d "$dir" ]]; then
+	elif [[ "${LAB_KEEP:-0}" == 1 ]] && lab__is_lab_dir "$dir"; then
 		lab_log "LAB_KEEP=1: state kept in $dir"
 	fi
 }
