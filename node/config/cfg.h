@@ -304,7 +304,8 @@ struct cfg_asp_group {
 	char name[CFG_NAME_MAX];
 	char pool_name[CFG_NAME_MAX];
 	struct cfg_asp_pool *pool;
-	uint32_t asp_count; /* default 1; at most the pool's size */
+	uint32_t asp_count;      /* default 1; at most the pool's size */
+	struct cfg_loc pool_loc; /* where "pool P" named the pool (diagnostics) */
 };
 
 /* ---- contexts, interfaces, routes ------------------------------------------------------- */
@@ -329,7 +330,8 @@ struct cfg_interface {
 	unsigned naddrs;
 	char unnumbered[CFG_NAME_MAX]; /* "ip unnumbered IF", "" if none */
 	struct cfg_interface *unnumbered_if;
-	struct cfg_tunnel *bound_by; /* the tunnel bound to it (static/manual), if any */
+	struct cfg_tunnel *bound_by;   /* the tunnel bound to it (static/manual), if any */
+	struct cfg_loc unnumbered_loc; /* where "ip unnumbered IF" named IF (diagnostics) */
 };
 
 struct cfg_route {
@@ -342,6 +344,7 @@ struct cfg_route {
 	char ifname[CFG_NAME_MAX];
 	struct cfg_interface *iface; /* via_if, resolved in the route's context */
 	uint32_t cost;               /* default 0; becomes the kernel route metric */
+	struct cfg_loc via_loc;      /* where the next hop or IFNAME was written (diagnostics) */
 };
 
 enum cfg_df_bit { CFG_DF_PROPAGATE = 0, CFG_DF_SET, CFG_DF_CLEAR };
@@ -356,6 +359,8 @@ struct cfg_tunnel_seq {
 	struct cfg_ipsec_sa *sa;
 	char acl_name[CFG_NAME_MAX]; /* "" = implicit wildcard (all traffic) */
 	struct cfg_acl *acl;
+	/* Where each name was written (diagnostics). */
+	struct cfg_loc policy_loc, sa_loc, acl_loc;
 };
 
 struct cfg_profile {
@@ -363,6 +368,7 @@ struct cfg_profile {
 	struct cfg_loc loc;
 	char name[CFG_NAME_MAX];
 	struct cfg_context *ctx;
+	char *description; /* owned, NULL if none */
 	enum cfg_df_bit df_bit;
 	uint32_t mtu; /* 0 = not set */
 	struct cfg_tunnel_seq seqs[CFG_MAX_TUNNEL_SEQS];
@@ -373,7 +379,8 @@ struct cfg_context {
 	TAILQ_ENTRY(cfg_context) entry;
 	struct cfg_loc loc;
 	char name[CFG_NAME_MAX];
-	bool implicit; /* "local" when the file never names it */
+	bool implicit;     /* "local" when the file never names it */
+	char *description; /* owned, NULL if none */
 	TAILQ_HEAD(, cfg_interface) interfaces;
 	TAILQ_HEAD(, cfg_ike_policy) ike_policies;
 	TAILQ_HEAD(, cfg_acl) acls;
@@ -381,9 +388,10 @@ struct cfg_context {
 	TAILQ_HEAD(, cfg_route) routes;
 	char asp_group_name[CFG_NAME_MAX]; /* "asp-group G service security", "" if none */
 	struct cfg_asp_group *asp_group;
-	bool ike_keepalive;        /* DPD (seed 004 §6.3); default off */
-	uint32_t dpd_interval_sec; /* tandem extension; default 10 */
-	uint32_t dpd_retries;      /* tandem extension; default 3 */
+	bool ike_keepalive;           /* DPD (seed 004 §6.3); default off */
+	uint32_t dpd_interval_sec;    /* tandem extension; default 10 */
+	uint32_t dpd_retries;         /* tandem extension; default 3 */
+	struct cfg_loc asp_group_loc; /* where "asp-group G" named G (diagnostics) */
 };
 
 /* ---- tunnels --------------------------------------------------------------------------- */
@@ -400,12 +408,12 @@ struct cfg_tunnel {
 	bool shutdown; /* administratively down */
 	/* peer-end-point local A [remote B] [context C] */
 	struct cfg_addr local;
-	struct cfg_addr remote; /* family 0 for on-demand */
-	char ctx_name[CFG_NAME_MAX];
-	struct cfg_context *ctx; /* the signalling context (default "local") */
+	struct cfg_addr remote;      /* family 0 for on-demand */
+	char ctx_name[CFG_NAME_MAX]; /* after parsing: "local" when not written */
+	struct cfg_context *ctx;     /* the signalling context (default "local") */
 	/* bind interface IF [CTX] */
 	char bind_if[CFG_NAME_MAX];
-	char bind_ctx[CFG_NAME_MAX];
+	char bind_ctx[CFG_NAME_MAX]; /* after parsing: ctx_name when not written */
 	struct cfg_interface *bind;
 	struct cfg_id remote_id;
 	char ike_policy_name[CFG_NAME_MAX];
@@ -419,6 +427,13 @@ struct cfg_tunnel {
 	bool ts_guided_routes;
 	uint32_t max_tunnels;        /* on-demand only; 0 = unlimited */
 	struct cfg_profile *profile; /* on-demand: the profile named like the tunnel */
+	/*
+	 * Where each part was written, for diagnostics: the peer-end-point statement, its local
+	 * address and context tokens, the bind interface and its context, remote-id, ike-policy
+	 * and qos policy names. line 0 = not written.
+	 */
+	struct cfg_loc pep_loc, local_loc, ctx_loc, bind_loc, bind_ctx_loc, remote_id_loc;
+	struct cfg_loc ike_policy_loc, qos_loc;
 };
 
 /* ---- cluster --------------------------------------------------------------------------- */
