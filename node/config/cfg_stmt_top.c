@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The top level of a configuration: the statements that open global objects, "config",
+ * "configure" and "end", and the vendor statements tandem accepts and ignores with one warning
+ * each (the seeds' example configurations configure SmartEdge hardware: seed 004 §12). A vendor
+ * block (card, port, administrator) swallows the lines that no open block accepts.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "node/config/cfg.h"
+#include "node/config/cfg_int.h"
+
+static int
+stmt_config(struct cfg_parser *p, const struct cfg_stmt *st)
+{
+	(void)cfg_end(p, st, 1);
+	return 0;
+}
+
+static int
+stmt_end(struct cfg_parser *p, const struct cfg_stmt *st)
+{
+	(void)cfg_end(p, st, 1);
+	p->ended = true;
+	return 0;
+}
+
+/*
+ * The statement as quoted in the warning: its first tokens (two for "administrator NAME",
+ * whose next token is a password hash), made printable.
+ */
+static void
+ignored_text(const struct cfg_stmt *st, char *out, size_t cap)
+{
+	unsigned n = cfg_is(st, 0, "administrator") ? 2 : 3;
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < n && i < st->n && len + 1 < cap; i++) {
+		char tok[40];
+
+		cfg_safe_str(st->t[i].s, 32, tok, sizeof(tok));
+		len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? " " : "", tok);
+	}
+}
+
+int
+cfg_stmt_ignored(struct cfg_parser *p, const struct cfg_stmt *st)
+{
+	char text[128];
+
+	ignored_text(st, text, sizeof(text));
+	snprintf(p->where, sizeof(p->where), "%s", cfg_top(p)->where);
+	cfg_warn_tok(p, st, 0,
+	             "'%s' configures the vendor's hardware or management plane; tandem ignores "
+	             "it",
+	             text);
+	return 0;
+}
+
+int
+cfg_stmt_ignored_block(struct cfg_parser *p, const struct cfg_stmt *st)
+{
+	struct cfg_frame *f = cfg_top(p);
+
+	ignored_text(st, f->where, sizeof(f->where));
+	f->obj = NULL;
+	return 0;
+}
+
+int
+cfg_stmt_ignored_close(struct cfg_parser *p, struct cfg_frame *f)
+{
+	char text[CFG_WHERE_MAX];
+
+	/* Report in the block that held the vendor block ("top level", "context local"). */
+	snprintf(text, sizeof(text), "%s", f->where);
+	snprintf(p->where, sizeof(p->where), "%s", p->frames[p->depth - 2].where);
+	if (f->nlines == 0)
+		cfg_warn_at(p, &f->loc,
+		            "'%s' configures the vendor's hardware or management plane; tandem "
+		            "ignores it",
+		            text);
+	else
+		cfg_warn_at(p, &f->loc,
+		            "'%s' configures the vendor's hardware or management plane; tandem "
+		            "ignores it and the %u line%s under it",
+		            text, f->nlines, f->nlines == 1 ? "" : "s");
+	return 0;
+}
+
+const struct cfg_kw cfg_kws_ignored[] = {
+        {{"card"}, cfg_stmt_ignored_block, CFG_BLK_IGNORED},
+        {{"port"}, cfg_stmt_ignored_block, CFG_BLK_IGNORED},
+        {{"administrator"}, cfg_stmt_ignored_block, CFG_BLK_IGNORED},
+        {{"boot"}, cfg_stmt_ignored, CFG_BLK_NONE},
+        {{"service"}, cfg_stmt_ignored, CFG_BLK_NONE},
+        {{"no", "service"}, cfg_stmt_ignored, CFG_BLK_NONE},
+        {{"logging"}, cfg_stmt_ignored, CFG_BLK_NONE},
+        {{"no", "logging"}, cfg_stmt_ignored, CFG_BLK_NONE},
+        {{"ip", "domain-lookup"}, cfg_stmt_ignored, CFG_BLK_NONE},
+        {{"no", "ip", "domain-lookup"}, cfg_stmt_ignored, CFG_BLK_NONE},
+        {{"system"}, cfg_stmt_ignored, CFG_BLK_NONE},
+        {{"clock"}, cfg_stmt_ignored, CFG_BLK_NONE},
+        {{"timezone"}, cfg_stmt_ignored, CFG_BLK_NONE},
+};
+
+const size_t cfg_nkws_ignored = sizeof(cfg_kws_ignored) / sizeof(cfg_kws_ignored[0]);
+
+const struct cfg_blk_def cfg_blk_ignored = {"vendor block", NULL, 0, cfg_stmt_ignored_close, false};
+
+static const struct cfg_kw top_kws[] = {
+        {{"ike", "proposal"}, cfg_open_ike_prop, CFG_BLK_IKE_PROP},
+        {{"ike2", "proposal"}, cfg_open_ike_prop, CFG_BLK_IKE_PROP},
+        {{"ipsec", "proposal"}, cfg_open_ipsec_prop, CFG_BLK_IPSEC_PROP},
+        {{"ipsec", "policy"}, cfg_open_ipsec_policy, CFG_BLK_IPSEC_POLICY},
+        {{"ipsec", "security-association"}, cfg_open_ipsec_sa, CFG_BLK_IPSEC_SA},
+        {{"ipsec", "qos", "policy"}, cfg_open_qos, CFG_BLK_QOS},
+        {{"asp", "pool"}, cfg_open_asp_pool, CFG_BLK_ASP_POOL},
+        {{"asp", "group"}, cfg_open_asp_group, CFG_BLK_ASP_GROUP},
+        {{"context"}, cfg_open_context, CFG_BLK_CONTEXT},
+        {{"tunnel", "ipsec"}, cfg_open_tunnel, CFG_BLK_TUNNEL},
+        {{"cluster"}, cfg_open_cluster, CFG_BLK_CLUSTER},
+        {{"config"}, stmt_config, CFG_BLK_NONE},
+        {{"configure"}, stmt_config, CFG_BLK_NONE},
+        {{"end"}, stmt_end, CFG_BLK_NONE},
+};
+
+const struct cfg_blk_def cfg_blk_top = {"top level", top_kws, sizeof(top_kws) / sizeof(top_kws[0]),
+                                        NULL, true};
