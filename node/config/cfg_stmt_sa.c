@@ -170,8 +170,9 @@ dir_key(struct cfg_parser *p, const struct cfg_stmt *st, unsigned i, const char 
 	if (rc || key->s_len == 0)
 		return rc;
 	if (key->s_len != want) {
-		cfg_err_tok(p, st, i, "the key for %s is %zu bytes (expected %zu)", alg, key->s_len,
-		            want);
+		/* Point at the key itself (the token before `next`), without showing it. */
+		cfg_err_tok(p, st, next - 1, "the key for %s is %zu bytes (expected %zu)", alg,
+		            key->s_len, want);
 		secret_clear(key);
 		return 0;
 	}

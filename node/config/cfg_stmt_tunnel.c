@@ -29,6 +29,7 @@ enum {
 };
 
 static const char *const kind_names[] = {"static", "on-demand", "manual"};
+static const char *const kind_articles[] = {"a", "an", "a"};
 
 static struct cfg_tunnel *
 cur_tun(struct cfg_parser *p)
@@ -44,8 +45,8 @@ kind_ok(struct cfg_parser *p, const struct cfg_stmt *st, unsigned kinds, const c
 
 	if (kinds & (1u << t->kind))
 		return true;
-	cfg_err_tok(p, st, 0, "a %s tunnel takes no '%s' (%s)", kind_names[t->kind], st->t[0].s,
-	            why);
+	cfg_err_tok(p, st, 0, "%s %s tunnel takes no '%s' (%s)", kind_articles[t->kind],
+	            kind_names[t->kind], st->t[0].s, why);
 	return false;
 }
 
@@ -297,8 +298,8 @@ tun_close(struct cfg_parser *p, struct cfg_frame *f)
 		cfg_err_at(p, &f->loc, "missing 'peer-end-point local A%s'",
 		           t->kind == CFG_TUNNEL_ON_DEMAND ? "" : " remote B");
 	else if (t->local.family && t->kind != CFG_TUNNEL_ON_DEMAND && !t->remote.family)
-		cfg_err_at(p, &t->pep_loc, "missing 'remote B' (a %s tunnel has a known peer)",
-		           kind_names[t->kind]);
+		cfg_err_at(p, &t->pep_loc, "missing 'remote B' (%s %s tunnel has a known peer)",
+		           kind_articles[t->kind], kind_names[t->kind]);
 	else if (t->kind == CFG_TUNNEL_ON_DEMAND && t->remote.family)
 		cfg_err_at(p, &t->pep_loc,
 		           "an on-demand tunnel has no 'remote' (its peers are not "
