@@ -508,3 +508,5 @@ source "$LAB_LIB_DIR/lab-qdevice.sh"
 source "$LAB_LIB_DIR/lab-strongswan.sh"
 # shellcheck source=lab-tandem.sh
 source "$LAB_LIB_DIR/lab-tandem.sh"
+# shellcheck source=lab-tandem-conf.sh
+source "$LAB_LIB_DIR/lab-tandem-conf.sh"
