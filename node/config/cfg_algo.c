@@ -73,15 +73,15 @@ static const struct alias integ_aliases[] = {
 };
 
 static const struct {
-	uint16_t group;
 	const char *desc;
+	uint16_t group;
 	bool weak;
 } dh_tab[] = {
-        {1, "768-bit MODP", true},         {2, "1024-bit MODP", true},
-        {5, "1536-bit MODP", true},        {14, "2048-bit MODP", false},
-        {15, "3072-bit MODP", false},      {16, "4096-bit MODP", false},
-        {19, "256-bit random ECP", false}, {20, "384-bit random ECP", false},
-        {21, "521-bit random ECP", false}, {31, "Curve25519", false},
+        {"768-bit MODP", 1, true},         {"1024-bit MODP", 2, true},
+        {"1536-bit MODP", 5, true},        {"2048-bit MODP", 14, false},
+        {"3072-bit MODP", 15, false},      {"4096-bit MODP", 16, false},
+        {"256-bit random ECP", 19, false}, {"384-bit random ECP", 20, false},
+        {"521-bit random ECP", 21, false}, {"Curve25519", 31, false},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))

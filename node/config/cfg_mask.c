@@ -292,7 +292,7 @@ cfg_unmask(const struct cfg_mask_key *mk, const char *text, struct secret *out, 
 	uint8_t *blob;
 	int rc;
 
-	if (!b64_valid(text, n, &pad) || n > 4 * ((MASK_OVERHEAD + CFG_PSK_MAX + 2) / 3))
+	if (!b64_valid(text, n, &pad) || n > (size_t)4 * ((MASK_OVERHEAD + CFG_PSK_MAX + 2) / 3))
 		return -EBADMSG;
 	blob = malloc(n / 4 * 3 + 1);
 	if (!blob)

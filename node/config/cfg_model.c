@@ -125,6 +125,7 @@ ctx_free(struct cfg_context *ctx)
 }
 
 /* Frees every element of a TAILQ whose elements have a `description` and nothing else owned. */
+/* NOLINTBEGIN(bugprone-macro-parentheses): type is a declaration specifier */
 #define FREE_LIST(head, type)                              \
 	do {                                               \
 		type *e_;                                  \
@@ -134,7 +135,9 @@ ctx_free(struct cfg_context *ctx)
 			free(e_);                          \
 		}                                          \
 	} while (0)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): type is a declaration specifier */
 #define FREE_LIST_PLAIN(head, type)                        \
 	do {                                               \
 		type *e_;                                  \
@@ -143,15 +146,13 @@ ctx_free(struct cfg_context *ctx)
 			free(e_);                          \
 		}                                          \
 	} while (0)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
-void
-cfg_free(struct cfg *cfg)
+static void
+free_globals(struct cfg *cfg)
 {
 	struct cfg_ipsec_sa *sa;
-	struct cfg_context *ctx;
 
-	if (!cfg)
-		return;
 	FREE_LIST(&cfg->ike_proposals, struct cfg_ike_proposal);
 	FREE_LIST(&cfg->ipsec_proposals, struct cfg_ipsec_proposal);
 	FREE_LIST(&cfg->ipsec_policies, struct cfg_ipsec_policy);
@@ -165,6 +166,16 @@ cfg_free(struct cfg *cfg)
 	FREE_LIST_PLAIN(&cfg->qos_policies, struct cfg_qos_policy);
 	FREE_LIST_PLAIN(&cfg->asp_pools, struct cfg_asp_pool);
 	FREE_LIST_PLAIN(&cfg->asp_groups, struct cfg_asp_group);
+}
+
+void
+cfg_free(struct cfg *cfg)
+{
+	struct cfg_context *ctx;
+
+	if (!cfg)
+		return;
+	free_globals(cfg);
 	while ((ctx = TAILQ_FIRST(&cfg->contexts)) != NULL) {
 		TAILQ_REMOVE(&cfg->contexts, ctx, entry);
 		ctx_free(ctx);

@@ -136,13 +136,23 @@ cfg_pr_sorted(struct cfg_pr *w, void *first, size_t next_off, size_t n,
 
 /* ---- global objects ------------------------------------------------------------------------ */
 
+/* Slot and engine numbers of "S/N" (validated when parsed). */
+static void
+asp_nums(const char *s, unsigned long *slot, unsigned long *n)
+{
+	char *end;
+
+	*slot = strtoul(s, &end, 10);
+	*n = *end == '/' ? strtoul(end + 1, NULL, 10) : 0;
+}
+
 static int
 asp_cmp(const void *a, const void *b)
 {
-	unsigned s1 = 0, n1 = 0, s2 = 0, n2 = 0;
+	unsigned long s1, n1, s2, n2;
 
-	(void)sscanf(*(const char *const *)a, "%u/%u", &s1, &n1);
-	(void)sscanf(*(const char *const *)b, "%u/%u", &s2, &n2);
+	asp_nums(*(const char *const *)a, &s1, &n1);
+	asp_nums(*(const char *const *)b, &s2, &n2);
 	if (s1 != s2)
 		return s1 < s2 ? -1 : 1;
 	return n1 < n2 ? -1 : (n1 > n2);
@@ -300,11 +310,13 @@ pr_qos(struct cfg_pr *w, const struct cfg_qos_policy *q)
 
 /* ---- the whole configuration --------------------------------------------------------------- */
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): type is a type name */
 #define NAME_CMP(fn, type)                                                           \
 	static int fn(const void *a, const void *b)                                  \
 	{                                                                            \
 		return strcmp((*(type *const *)a)->name, (*(type *const *)b)->name); \
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 NAME_CMP(pool_cmp, struct cfg_asp_pool)
 NAME_CMP(group_cmp, struct cfg_asp_group)
@@ -315,6 +327,7 @@ NAME_CMP(sa_cmp, struct cfg_ipsec_sa)
 NAME_CMP(qos_cmp, struct cfg_qos_policy)
 
 /* Prints every element of a TAILQ, sorted by name, with fn. */
+/* NOLINTBEGIN(bugprone-macro-parentheses): type is a type name */
 #define PRINT_SORTED(w, head, type, cmp, fn)                                                       \
 	do {                                                                                       \
 		size_t n_ = 0;                                                                     \
@@ -327,6 +340,7 @@ NAME_CMP(qos_cmp, struct cfg_qos_policy)
 			fn(w, (const type *)v_[i_]);                                               \
 		free(v_);                                                                          \
 	} while (0)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static void
 pr_globals(struct cfg_pr *w, const struct cfg *cfg)
@@ -336,6 +350,11 @@ pr_globals(struct cfg_pr *w, const struct cfg *cfg)
 	PRINT_SORTED(w, &cfg->ike_proposals, struct cfg_ike_proposal, ike_prop_cmp, pr_ike_prop);
 	PRINT_SORTED(w, &cfg->ipsec_proposals, struct cfg_ipsec_proposal, ipsec_prop_cmp,
 	             pr_ipsec_prop);
+}
+
+static void
+pr_ipsec(struct cfg_pr *w, const struct cfg *cfg)
+{
 	PRINT_SORTED(w, &cfg->ipsec_policies, struct cfg_ipsec_policy, ipsec_pol_cmp,
 	             pr_ipsec_policy);
 	PRINT_SORTED(w, &cfg->ipsec_sas, struct cfg_ipsec_sa, sa_cmp, pr_sa);
@@ -349,6 +368,7 @@ cfg_print(const struct cfg *cfg, const struct cfg_mask_key *mk, enum cfg_print_m
 	struct cfg_pr w = {out, mk, mode == CFG_PRINT_VERBOSE, 0};
 
 	pr_globals(&w, cfg);
+	pr_ipsec(&w, cfg);
 	cfg_pr_contexts(&w, cfg);
 	cfg_pr_tunnels(&w, cfg);
 	cfg_pr_cluster(&w, cfg);

@@ -13,11 +13,13 @@
 #include "node/config/cfg_int.h"
 #include "node/config/cfg_print_int.h"
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): type is a type name */
 #define NAME_CMP(fn, type)                                                           \
 	static int fn(const void *a, const void *b)                                  \
 	{                                                                            \
 		return strcmp((*(type *const *)a)->name, (*(type *const *)b)->name); \
 	}
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 NAME_CMP(if_cmp, struct cfg_interface)
 NAME_CMP(pol_cmp, struct cfg_ike_policy)
@@ -26,6 +28,7 @@ NAME_CMP(prof_cmp, struct cfg_profile)
 NAME_CMP(ctx_cmp, struct cfg_context)
 NAME_CMP(tun_cmp, struct cfg_tunnel)
 
+/* NOLINTBEGIN(bugprone-macro-parentheses): type is a type name */
 #define PRINT_SORTED(w, head, type, cmp, fn)                                                       \
 	do {                                                                                       \
 		size_t n_ = 0;                                                                     \
@@ -38,6 +41,7 @@ NAME_CMP(tun_cmp, struct cfg_tunnel)
 			fn(w, (const type *)v_[i_]);                                               \
 		free(v_);                                                                          \
 	} while (0)
+/* NOLINTEND(bugprone-macro-parentheses) */
 
 static const char *const df_names[] = {"propagate", "set", "clear"};
 
