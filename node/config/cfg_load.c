@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "node/config/cfg.h"
 #include "node/config/cfg_int.h"
 
@@ -24,25 +26,42 @@ load_error(struct cfg_diags *d, const char *path, const char *what)
 		d->nerrors++;
 }
 
+/* Frees a buffer that held configuration text (it holds keys in clear). */
+static void
+text_free(char *b, size_t cap)
+{
+	if (b)
+		OPENSSL_cleanse(b, cap);
+	free(b);
+}
+
+/* Doubles the buffer, wiping the old one (realloc would free it with keys in it). */
+static char *
+text_grow(char *b, size_t n, size_t *cap)
+{
+	size_t ncap = *cap * 2 > (size_t)CFG_FILE_MAX + 1 ? (size_t)CFG_FILE_MAX + 1 : *cap * 2;
+	char *nb = malloc(ncap);
+
+	if (nb)
+		memcpy(nb, b, n);
+	text_free(b, *cap);
+	*cap = ncap;
+	return nb;
+}
+
 /* Reads at most CFG_FILE_MAX + 1 bytes (one more tells that the file is too long). */
 static int
-read_fd(int fd, char **out, size_t *len)
+read_fd(int fd, char **out, size_t *len, size_t *cap_out)
 {
 	size_t cap = 65536, n = 0;
-	char *b = malloc(cap), *nb;
+	char *b = malloc(cap);
 
-	while (b) {
+	while (b && n < (size_t)CFG_FILE_MAX + 1) {
 		ssize_t r;
 
 		if (n == cap) {
-			cap = cap * 2 > (size_t)CFG_FILE_MAX + 1 ? (size_t)CFG_FILE_MAX + 1
-			                                         : cap * 2;
-			if (n == cap)
-				break;
-			nb = realloc(b, cap);
-			if (!nb)
-				break;
-			b = nb;
+			b = text_grow(b, n, &cap);
+			continue;
 		}
 		r = read(fd, b + n, cap - n);
 		if (r < 0 && errno == EINTR)
@@ -50,23 +69,19 @@ read_fd(int fd, char **out, size_t *len)
 		if (r < 0) {
 			int rc = -errno;
 
-			free(b);
+			text_free(b, cap);
 			return rc;
 		}
-		if (r == 0) {
-			*out = b;
-			*len = n;
-			return 0;
-		}
+		if (r == 0)
+			break;
 		n += (size_t)r;
 	}
-	if (b && n == cap) {
-		*out = b;
-		*len = n;
-		return 0;
-	}
-	free(b);
-	return -ENOMEM;
+	if (!b)
+		return -ENOMEM;
+	*out = b;
+	*len = n;
+	*cap_out = cap;
+	return 0;
 }
 
 int
@@ -74,7 +89,7 @@ cfg_load_file(const char *path, const struct cfg_mask_key *mk, struct cfg **out,
               struct cfg_diags *diags)
 {
 	char *text = NULL, what[300];
-	size_t len = 0;
+	size_t len = 0, cap = 0;
 	int fd, rc;
 
 	*out = NULL;
@@ -85,7 +100,7 @@ cfg_load_file(const char *path, const struct cfg_mask_key *mk, struct cfg **out,
 		load_error(diags, path, what);
 		return rc;
 	}
-	rc = read_fd(fd, &text, &len);
+	rc = read_fd(fd, &text, &len, &cap);
 	close(fd);
 	if (rc) {
 		snprintf(what, sizeof(what), "cannot read the file: %s", strerror(-rc));
@@ -95,10 +110,10 @@ cfg_load_file(const char *path, const struct cfg_mask_key *mk, struct cfg **out,
 	if (len > CFG_FILE_MAX) {
 		snprintf(what, sizeof(what), "the file is longer than %u bytes", CFG_FILE_MAX);
 		load_error(diags, path, what);
-		free(text);
+		text_free(text, cap);
 		return -EFBIG;
 	}
 	rc = cfg_parse(path, text, len, mk, out, diags);
-	free(text);
+	text_free(text, cap);
 	return rc;
 }

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "node/config/cfg.h"
 #include "node/config/cfg_int.h"
 
@@ -354,7 +356,7 @@ parser_init(struct cfg_parser *p, const char *name, const struct cfg_mask_key *m
 	p->cfg = cfg_new(name);
 	p->names = cfg_index_new();
 	p->toks = calloc(CFG_MAX_TOKENS, sizeof(*p->toks));
-	p->tokbuf = malloc(CFG_LINE_MAX + CFG_MAX_TOKENS + 16);
+	p->tokbuf = OPENSSL_malloc(CFG_LINE_MAX + CFG_MAX_TOKENS + 16);
 	if (!p->cfg || !p->names || !p->toks || !p->tokbuf)
 		return -ENOMEM;
 	p->file = p->cfg->source_name;
@@ -371,7 +373,8 @@ parser_fini(struct cfg_parser *p)
 	cfg_free(p->cfg);
 	cfg_index_free(p->names);
 	free(p->toks);
-	free(p->tokbuf);
+	if (p->tokbuf) /* the last line's tokens may be a key */
+		OPENSSL_clear_free(p->tokbuf, CFG_LINE_MAX + CFG_MAX_TOKENS + 16);
 }
 
 /* Sorts this parse's diagnostics by position, keeping a final "stopping here" line last. */

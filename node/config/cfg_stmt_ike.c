@@ -352,7 +352,7 @@ pol_psk(struct cfg_parser *p, const struct cfg_stmt *st)
 		return 0;
 	if (cfg_is(st, 1, "use-aaa")) {
 		psk->kind = CFG_PSK_AAA;
-		(void)cfg_end(p, st, 2);
+		(void)cfg_end_secret(p, st, 2);
 		return 0;
 	}
 	rc = cfg_arg_key(p, st, 1, "pre-shared key", false, CFG_PSK_MAX, &psk->key, &next);

@@ -484,6 +484,34 @@ test_no_secret_in_diagnostics(void **state)
 #undef S
 }
 
+/* cfg_load_file: a golden file loads; an unreadable one is one error at 1:1. */
+static void
+test_load_file(void **state)
+{
+	char path[4096];
+	struct cfg_diags d;
+	struct cfg *c = NULL;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/configs/minimal.conf", TANDEM_SOURCE_DIR);
+	cfg_diags_init(&d);
+	assert_int_equal(cfg_load_file(path, cfgt_mk(), &c, &d), 0);
+	assert_non_null(cfg_find_tunnel(c, "t1"));
+	assert_string_equal(d.file, path);
+	cfg_free(c);
+	cfg_diags_fini(&d);
+	cfg_diags_init(&d);
+	assert_int_equal(cfg_load_file("/nonexistent/tandem.conf", cfgt_mk(), &c, &d), -ENOENT);
+	assert_null(c);
+	assert_int_equal(d.nerrors, 1);
+	assert_non_null(cfgt_find(&d, CFG_DIAG_ERROR, 1, 1, "in 'file': cannot open the file"));
+	cfg_diags_fini(&d);
+	cfg_diags_init(&d);
+	assert_int_equal(cfg_load_file("/", cfgt_mk(), &c, &d), -EISDIR);
+	assert_int_equal(d.nerrors, 1);
+	cfg_diags_fini(&d);
+}
+
 int
 main(void)
 {
@@ -494,6 +522,7 @@ main(void)
 	        cmocka_unit_test(test_warnings_load),
 	        cmocka_unit_test(test_other_master_key),
 	        cmocka_unit_test(test_no_secret_in_diagnostics),
+	        cmocka_unit_test(test_load_file),
 	};
 
 	return cmocka_run_group_tests_name("cfg_errors", tests, NULL, NULL);
