@@ -90,8 +90,8 @@ cfg_diag_raw(struct cfg_parser *p, enum cfg_diag_sev sev, uint32_t line, uint32_
 		return;
 	}
 	if (sev == CFG_DIAG_ERROR && p->nerrors == CFG_MAX_ERRORS &&
-	    cfg_diags_push(d, CFG_DIAG_ERROR, line, col, "too many errors (100); stopping here") !=
-	            0)
+	    cfg_diags_push(d, CFG_DIAG_ERROR, line, col,
+	                   "in 'file': too many errors (100); stopping here") != 0)
 		p->nomem = true;
 }
 

@@ -391,7 +391,8 @@ finish_diags(struct cfg_parser *p, size_t first)
 	if (p->nwarn_dropped) {
 		char msg[96];
 
-		snprintf(msg, sizeof(msg), "%u more warnings are not shown", p->nwarn_dropped);
+		snprintf(msg, sizeof(msg), "in 'file': %u more warnings are not shown",
+		         p->nwarn_dropped);
 		if (cfg_diags_push(d, CFG_DIAG_WARNING, n > first ? d->v[n - 1].line : 1, 1, msg))
 			p->nomem = true;
 	}

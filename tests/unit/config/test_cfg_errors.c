@@ -364,8 +364,22 @@ test_limits(void **state)
 	/* 150 errors: parsing stops after 100 */
 	assert_int_equal(parse_generated("", "bogus", " ", 150, &d), -EINVAL);
 	assert_int_equal(d.nerrors, 100);
-	assert_string_equal(d.v[d.n - 1].msg, "too many errors (100); stopping here");
+	assert_string_equal(d.v[d.n - 1].msg, "in 'file': too many errors (100); stopping here");
 	assert_int_equal(d.v[d.n - 1].line, 100);
+	cfg_diags_fini(&d);
+}
+
+/* More than 1000 warnings: the rest are counted in one last line, and the file still loads. */
+static void
+test_warning_cap(void **state)
+{
+	struct cfg_diags d;
+
+	(void)state;
+	assert_int_equal(parse_generated("", "logging ", " x", 1200, &d), 0);
+	assert_int_equal(d.nwarnings, 1200);
+	assert_int_equal(d.n, 1001);
+	assert_string_equal(d.v[1000].msg, "in 'file': 200 more warnings are not shown");
 	cfg_diags_fini(&d);
 }
 
@@ -518,6 +532,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_bad_table),
 	        cmocka_unit_test(test_limits),
+	        cmocka_unit_test(test_warning_cap),
 	        cmocka_unit_test(test_long_line),
 	        cmocka_unit_test(test_warnings_load),
 	        cmocka_unit_test(test_other_master_key),
