@@ -544,7 +544,10 @@ int cfg_unmask(const struct cfg_mask_key *mk, const char *text, struct secret *o
  */
 int cfg_parse(const char *name, const char *text, size_t len, const struct cfg_mask_key *mk,
               struct cfg **out, struct cfg_diags *diags);
-/* Reads a file and parses it; an unreadable file is one error in diags. */
+/*
+ * Reads a file and parses it; an unreadable file is one error in diags. Returns as cfg_parse,
+ * or -errno when the file cannot be read (-EFBIG when it is longer than 16 MiB).
+ */
 int cfg_load_file(const char *path, const struct cfg_mask_key *mk, struct cfg **out,
                   struct cfg_diags *diags);
 void cfg_free(struct cfg *cfg);
