@@ -255,8 +255,12 @@ process(struct cfg_parser *p, struct cfg_stmt *st)
 		kw_text(st, nkw, p->where, sizeof(p->where));
 	else
 		snprintf(p->where, sizeof(p->where), "%s", p->frames[level].where);
-	if (k->opens != CFG_BLK_NONE && p->depth < CFG_MAX_DEPTH)
+	if (k->opens != CFG_BLK_NONE) {
+		/* Unreachable: opening closes the blocks above its level, so depth stays <= 4. */
+		if (p->depth == CFG_MAX_DEPTH)
+			return -EOVERFLOW;
 		frame_push(p, k->opens, st);
+	}
 	return k->fn(p, st);
 }
 
