@@ -252,8 +252,10 @@ cfg_validate(struct cfg_parser *p)
 	ctx = cfg_ctx_get(p, CFG_DEFAULT_CONTEXT, &created);
 	if (!ctx)
 		return -ENOMEM;
-	if (created)
+	if (created) {
 		ctx->implicit = true;
+		ctx->loc.file = p->file; /* line 0: written nowhere */
+	}
 	TAILQ_FOREACH(ipol, &cfg->ipsec_policies, entry)
 	ipsec_policy_refs(p, ipol);
 	TAILQ_FOREACH(g, &cfg->asp_groups, entry)
