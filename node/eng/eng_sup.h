@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tandemd's side of the crypto engines (docs/engine.md): one tandem-engine process per
+ * engine group, its channel, its TUN devices and sockets, liveness (channel close and
+ * heartbeats), restart with back-off, and the store of installed SAs it reinstalls from.
+ * Callers see groups and SAs; processes, file descriptors and protobuf stay inside.
+ */
+#ifndef TANDEM_NODE_ENG_ENG_SUP_H
+#define TANDEM_NODE_ENG_ENG_SUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "node/config/cfg.h"
+#include "node/esp/esp_params.h"
+
+struct event_base;
+struct eng_sup;
+
+/* Why an engine stopped serving. */
+enum eng_down_reason {
+	ENG_DOWN_EXITED = 1, /* the process exited or was killed (channel closed) */
+	ENG_DOWN_HUNG,	     /* no heartbeat for 3 periods */
+	ENG_DOWN_PROTOCOL,   /* it sent something undecodable */
+	ENG_DOWN_STOPPED,    /* tandemd stopped it (configuration change, shutdown) */
+};
+
+/*
+ * Events, called from the event loop. A NULL member is not called. `group` is the engine
+ * group's name; strings and buffers are borrowed for the duration of the call.
+ */
+struct eng_sup_events {
+	/* the engine serves again (started, sockets/TUNs attached, SAs reinstalled) */
+	void (*engine_up)(void *arg, const char *group, unsigned restarts);
+	/* it stopped: its tunnels are down; it is being restarted unless reason is STOPPED */
+	void (*engine_down)(void *arg, const char *group, enum eng_down_reason reason,
+			    uint64_t detect_ms);
+	/* outbound SA asks for more sequence numbers (answer with eng_lease_grant) */
+	void (*lease_request)(void *arg, uint32_t spi, uint64_t used, uint64_t limit);
+	/* inbound SA accepted sequence numbers up to `highest` */
+	void (*replay_report)(void *arg, uint32_t spi, uint64_t highest);
+	/* byte lifetime reached: soft (rekey now) or hard (the engine deleted the SA) */
+	void (*lifetime)(void *arg, uint32_t spi, bool inbound, bool hard, uint64_t bytes);
+	/* an IKE datagram (non-ESP marker stripped) arrived on an engine's 4500 socket */
+	void (*ike_packet)(void *arg, const struct sockaddr_storage *src,
+			   const struct sockaddr_storage *dst, const uint8_t *p, size_t len);
+};
+
+/*
+ * engine_path: the tandem-engine binary. Returns 0 or -errno. Nothing starts until
+ * eng_sup_apply.
+ */
+int eng_sup_new(struct event_base *base, const char *engine_path,
+		const struct eng_sup_events *ev, void *arg, struct eng_sup **out);
+void eng_sup_free(struct eng_sup *sup);
+
+/*
+ * Brings the engines in line with a configuration: starts one per engine group that serves
+ * a tunnel, stops the ones no longer needed, creates/removes TUN devices (with addresses
+ * and links up) and UDP 4500 sockets for the tunnels' local addresses. Callable again on
+ * reload. Returns 0 or -errno (logged).
+ */
+int eng_sup_apply(struct eng_sup *sup, const struct cfg *cfg);
+
+/*
+ * The UDP socket bound to local:4500 for IKE sends (tandemd's copy), or -1 if none. The
+ * caller must not close it.
+ */
+int eng_sup_natt_fd(const struct eng_sup *sup, const struct sockaddr_storage *local);
+
+/*
+ * Installs one direction of an SA in the engine of its tunnel's group and keeps a copy
+ * (keys included) to reinstall after a restart. Replaces an SA with the same SPI and
+ * direction. Returns 0, -ENOENT (tunnel unknown or not served by an engine), -ENOMEM.
+ */
+int eng_sa_install(struct eng_sup *sup, const struct esp_sa_params *p);
+int eng_sa_delete(struct eng_sup *sup, uint32_t spi, bool inbound);
+/* Grants an outbound SA sequence numbers below `limit`. */
+int eng_lease_grant(struct eng_sup *sup, uint32_t spi, uint64_t limit);
+
+/* Whether the group's engine currently serves (false while down or restarting). */
+bool eng_group_up(const struct eng_sup *sup, const char *group);
+
+/* Counters for hactl: per SA and drops by reason, as last reported by the engines. */
+struct eng_sa_stats {
+	uint32_t spi;
+	bool inbound;
+	char tunnel[CFG_NAME_MAX];
+	uint64_t packets, bytes, seq, lease_limit;
+};
+struct eng_group_stats {
+	char group[CFG_NAME_MAX];
+	bool up;
+	int pid;
+	unsigned restarts;
+	uint64_t last_down_ms; /* detection time of the last failure */
+};
+/* Calls fn for each group, then for each SA; fn's strings are borrowed. */
+void eng_sup_walk(const struct eng_sup *sup,
+		  void (*group_fn)(void *arg, const struct eng_group_stats *g),
+		  void (*sa_fn)(void *arg, const struct eng_sa_stats *s),
+		  void (*drop_fn)(void *arg, const char *reason, uint64_t count), void *arg);
+
+#endif
