@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The complete, exportable state of an IKE SA and of its Child SAs: what the engine hands
+ * to observers at every change, what the replication layer carries to standbys, and what a
+ * node that takes over imports to continue the SA without a new negotiation. Plain data:
+ * no pointers except owned secrets, so it can be copied, encoded and compared.
+ */
+#ifndef TANDEM_NODE_IKE_IKE_STATE_H
+#define TANDEM_NODE_IKE_IKE_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "node/config/cfg.h"
+#include "node/core/secret.h"
+#include "node/esp/esp_params.h"
+
+#define IKE_STATE_MAX_CHILDREN 16
+
+enum ike_sa_phase {
+	IKE_PHASE_INIT_SENT = 1,     /* initiator: IKE_SA_INIT request out */
+	IKE_PHASE_INIT_DONE,	     /* keys derived, IKE_AUTH not finished */
+	IKE_PHASE_ESTABLISHED,	     /* authenticated */
+	IKE_PHASE_REKEYING,	     /* an IKE SA rekey is under way */
+	IKE_PHASE_DELETING,	     /* a Delete is out */
+	IKE_PHASE_STANDBY,	     /* imported on a standby: no sends, no timers */
+};
+
+struct ike_child_state {
+	uint64_t child_id;	    /* unique on the node that created it; pairs in/out SAs */
+	uint32_t spi_in, spi_out;   /* inbound: ours; outbound: the peer's */
+	uint32_t seq_index;	    /* which `seq N ipsec-policy` of the tunnel it serves */
+	enum cfg_encr encr;
+	enum cfg_integ integ;
+	uint16_t pfs_group;	    /* 0 without PFS */
+	bool esn;
+	bool udp_encap;
+	uint32_t replay_window;
+	struct secret enc_in, integ_in, enc_out, integ_out;
+	uint8_t nts_local, nts_remote;
+	struct esp_ts ts_local[ESP_MAX_TS], ts_remote[ESP_MAX_TS];
+	int64_t established_unix;   /* wall clock, for displays */
+	uint64_t established_ms;    /* engine clock */
+	uint64_t rekey_at_ms, expire_at_ms; /* 0: none */
+	uint64_t soft_bytes, hard_bytes;
+	/* sequence numbers as last replicated (DESIGN.md leases) */
+	uint64_t out_lease_limit;   /* outbound: numbers below this may have been used */
+	uint64_t in_highest;	    /* inbound: highest accepted number last reported */
+	bool rekeyed;		    /* replaced by a newer Child SA, kept until deleted */
+};
+
+struct ike_sa_state {
+	uint64_t spi_i, spi_r;
+	bool initiator;		      /* we initiated this IKE SA */
+	enum ike_sa_phase phase;
+	char tunnel[CFG_NAME_MAX];
+	struct sockaddr_storage local, remote; /* addresses and ports in use now */
+	bool nat_local, nat_remote;   /* NAT detected in front of us / of the peer */
+	struct cfg_id id_local, id_remote;
+	enum cfg_encr encr;
+	enum cfg_integ integ;
+	enum cfg_prf prf;
+	uint16_t dh_group;
+	struct secret sk_d, sk_ai, sk_ar, sk_ei, sk_er, sk_pi, sk_pr;
+	/* message IDs (RFC 7296 §2.2) */
+	uint32_t msgid_next_send; /* the ID our next request will carry */
+	uint32_t msgid_next_recv; /* the ID we expect on the peer's next request */
+	bool peer_msgid_sync;	  /* the peer announced IKEV2_MESSAGE_ID_SYNC_SUPPORTED (RFC 6311) */
+	bool peer_replay_sync;	  /* ... IPSEC_REPLAY_COUNTER_SYNC_SUPPORTED */
+	int64_t established_unix;
+	uint64_t established_ms, rekey_at_ms, expire_at_ms;
+	uint8_t nchildren;
+	struct ike_child_state child[IKE_STATE_MAX_CHILDREN];
+};
+
+/* Releases every secret in s (the struct itself is caller storage). */
+void ike_sa_state_clear(struct ike_sa_state *s);
+/* Deep copy. Returns 0 or -ENOMEM. */
+int ike_sa_state_copy(struct ike_sa_state *dst, const struct ike_sa_state *src);
+
+#endif
