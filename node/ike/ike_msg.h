@@ -56,12 +56,14 @@ enum ike_reject {
 	IKE_REJ_PROPOSAL_LENGTH,
 	IKE_REJ_PROPOSAL_TOO_MANY,
 	IKE_REJ_PROPOSAL_NUMBER,     /* proposal numbers must start at 1 and rise by 1 */
+	IKE_REJ_PROPOSAL_LAST,	     /* Last Substruc neither 0 nor 2 (RFC 7296 §3.3.1) */
 	IKE_REJ_INVALID_PROTOCOL_ID, /* INVALID_PROTOCOL_ID %u in PROPOSAL_%u */
 	IKE_REJ_INVALID_SPI_SIZE,    /* INVALID_SPI_SIZE 0x%x in PROPOSAL_%u */
 	IKE_REJ_ZERO_TRANSFORM,	     /* ZERO_TRANSFORM received in PROPOSAL_%u */
 	IKE_REJ_XFORM_INCOMPLETE,    /* INCOMPLETE_XFORM_PAYLOAD received :%u */
 	IKE_REJ_XFORM_LENGTH,	     /* XFORM_PAYLOAD_LENGTH_ERROR :%u received bytes;%u */
 	IKE_REJ_XFORM_COUNT,	     /* the proposal's transform count disagrees with its bytes */
+	IKE_REJ_XFORM_LAST,	     /* Last Substruc neither 0 nor 3 (RFC 7296 §3.3.2) */
 	IKE_REJ_XFORM_ATTR_AF,	     /* XFORM_ATTRIB_AF_Bit Set (key length must be TV) */
 	IKE_REJ_XFORM_ATTR_LENGTH,   /* XFORM_ATTRIB_LENGTH_ERROR :%u bytes of Attribute Received:%u */
 	IKE_REJ_XFORM_ATTR_TYPE,     /* INVALID_XFORM_ATTRIB_TYPE:%u Prop Num:%u */
@@ -83,14 +85,17 @@ enum ike_reject {
 	IKE_REJ_NOTIFY_LENGTH,
 	IKE_REJ_NOTIFY_PROTOCOL_ID, /* NOTIFY PAYLOAD:INVALID_NOTIFY_PROTOCOL_ID:%u */
 	IKE_REJ_NOTIFY_IKE_SPI_SIZE, /* NOTIFY PAYLOAD:FOR IKE SA SPI SIZE IS NONZERO */
+	IKE_REJ_NOTIFY_SPI_SIZE,     /* an SPI without a protocol, or not 4 bytes for ESP/AH */
 	IKE_REJ_NOTIFY_TOO_MANY,
 	IKE_REJ_DELETE_LENGTH,
 	IKE_REJ_DELETE_PROTOCOL_ID, /* DELETE_PAYLOAD:INVALID_PROTOCOL_ID:%u */
 	IKE_REJ_DELETE_IKE_SPI_SIZE, /* DELETE_PAYLOAD:FOR IKE SA SPI SIZE IS NONZERO */
+	IKE_REJ_DELETE_SPI_SIZE,     /* ESP/AH SPI size other than 4 (RFC 7296 §3.11) */
 	IKE_REJ_TS_INCOMPLETE,	     /* Ikev2TSNtoH:INCOMPLETE_TRAFFIC_SELECTOR received:%u bytes */
 	IKE_REJ_TS_ZERO,	     /* ZERO_TRAFFIC_SELECTORS in TRAFFIC_SELECTOR_PAYLOAD */
 	IKE_REJ_TS_TYPE,	     /* INVALID_TRAFFIC_SELECTOR_TYPE:%u */
 	IKE_REJ_TS_LENGTH,	     /* INVALID_TRAFFIC_SELECTOR_LENGTH:%u */
+	IKE_REJ_TS_PORT,	     /* start port > end port, except OPAQUE (RFC 7296 §3.13.1) */
 	IKE_REJ_TS_TOO_MANY,
 	IKE_REJ_CP_INCOMPLETE,
 	IKE_REJ_CP_ATTR_TYPE, /* INVALID_CP_ATTRIB_TYPE:%u */
@@ -253,6 +258,11 @@ struct ike_msg {
  * Reads the fixed header (RFC 7296 §3.1) of a datagram whose non-ESP marker, if any, is
  * already stripped. Checks the length against the datagram and the major version.
  * Returns 0 or -EBADMSG with *err filled.
+ * The header's Length must equal len: a shorter Length (trailing bytes, which neither the
+ * ICV nor AUTH would cover) is IKE_REJ_HDR_TOTAL_LENGTH like a longer one. Only major
+ * version 2 is accepted; any minor version is (RFC 7296 §2.5). In every parse function err
+ * may be NULL, and on success err->reason is IKE_REJ_NONE; after an error the contents of
+ * msg are unspecified.
  */
 int ike_hdr_parse(const uint8_t *p, size_t len, struct ike_hdr *hdr, struct ike_perr *err);
 
@@ -284,9 +294,17 @@ struct ike_mb {
 	struct buf b;
 	size_t next_off; /* where the previous Next Payload octet is: header or last payload */
 	size_t start;	 /* offset of the IKE header in b (after a non-ESP marker, if any) */
+	/* private to the builder: */
+	uint8_t first; /* chain: type of the first payload */
+	bool chain;    /* no header (ike_mb_init_chain) */
+	bool closed;   /* an SK payload was appended: nothing may follow it */
+	int err;       /* first error other than ENOMEM, latched for ike_mb_finish */
 };
 
-/* Starts a message with its header (len is filled by ike_mb_finish). */
+/*
+ * Starts a message with its header (len is filled by ike_mb_finish). A major version of 0 is
+ * written as IKE_MAJOR_VERSION; the Next Payload field is filled by the first payload.
+ */
 void ike_mb_init(struct ike_mb *mb, const struct ike_hdr *hdr);
 /*
  * Starts a bare payload chain (the plaintext of an SK payload): no header; ike_mb_first
@@ -310,6 +328,12 @@ int ike_mb_delete(struct ike_mb *mb, uint8_t proto, uint8_t spi_len, const uint8
 /* pld_type is IKE_PLD_TSI or IKE_PLD_TSR */
 int ike_mb_ts(struct ike_mb *mb, uint8_t pld_type, const struct ike_ts *ts, uint8_t n);
 int ike_mb_vendor(struct ike_mb *mb, const uint8_t *data, size_t len);
+/*
+ * Appends any payload with a body the caller encoded (CERT, CERTREQ, CP, EAP, ...). Every
+ * ike_mb_* payload call returns 0, -EINVAL (bad arguments, or after the SK payload),
+ * -EMSGSIZE (longer than a payload can be) or -ENOMEM; errors latch for ike_mb_finish.
+ */
+int ike_mb_payload(struct ike_mb *mb, uint8_t type, const uint8_t *body, size_t len);
 /*
  * Appends the SK payload's generic header for a body of body_len bytes (IV, ciphertext and
  * ICV) whose first inner payload is `inner_first`, and reserves the body. *aad_len gets the
