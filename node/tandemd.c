@@ -22,6 +22,7 @@
 #include "node/core/clk.h"
 #include "node/core/hex.h"
 #include "node/ctl/ctl_server.h"
+#include "node/tandemd_int.h"
 
 /* What this build does not do yet; `hactl status` says so plainly. */
 static const char *const tandemd_not_built[] = {
@@ -30,22 +31,6 @@ static const char *const tandemd_not_built[] = {
         "sync: replication over corosync",
         "ha: roles, failover and routes",
         NULL,
-};
-
-struct tandemd {
-	struct tandemd_opts opts;
-	char master_key_path[4096];
-	struct event_base *base;
-	struct event *ev_term, *ev_int, *ev_hup;
-	struct ctl_server *ctl;
-	struct cfg_mask_key mk;
-	char mk_id[9];
-	struct cfg *cfg;
-	char digest[65];
-	int64_t cfg_loaded_unix;
-	uint64_t started_ms;
-	bool have_reload;
-	struct ctl_reload last_reload;
 };
 
 /* Logs every diagnostic; returns the first error line (for `hactl status`) in first. */
@@ -195,6 +180,13 @@ tandemd_ctl(void *arg, const struct ctl_request *req, struct buf *resp)
 		return tandemd_ctl_status(d, resp);
 	case CTL_CMD_SHOW_CONFIG:
 		return tandemd_ctl_show_config(d, req->verbose, resp);
+	case CTL_CMD_SHOW_TUNNELS:
+	case CTL_CMD_SHOW_IKE_SA:
+	case CTL_CMD_SHOW_IPSEC_SA:
+	case CTL_CMD_SHOW_STATISTICS:
+	case CTL_CMD_CLEAR_IKE_SA:
+	case CTL_CMD_CLEAR_IPSEC_SA:
+		return ctl_encode_error(ENOTSUP, "the IKE engine is not built yet", resp);
 	}
 	return -ENOTSUP;
 }

@@ -16,10 +16,9 @@
 
 #include "ctl.pb-c.h"
 #include "ha/hactl/hactl_conn.h"
+#include "ha/hactl/hactl_int.h"
 #include "ha/hactl/hactl_json.h"
 #include "node/core/buf.h"
-
-#define CTL_PROTO_VERSION 1u
 
 static int
 hactl_connect_error(const char *path, int err)
@@ -65,7 +64,7 @@ hactl_call(const struct hactl_ctx *ctx, Tandem__Ctl__V1__Request *req,
 	int fd, rc;
 
 	req->has_version = 1;
-	req->version = CTL_PROTO_VERSION;
+	req->version = HACTL_PROTO_VERSION;
 	fd = hactl_connect(ctx->ctl_path);
 	if (fd < 0)
 		return hactl_connect_error(ctx->ctl_path, -fd);
@@ -120,10 +119,9 @@ hactl_response_error(const struct hactl_ctx *ctx, const Tandem__Ctl__V1__Respons
 	return HACTL_EXIT_FAILED;
 }
 
-/* Runs a request and hands a successful body to render (or prints it as JSON). */
-static int
+int
 hactl_run(const struct hactl_ctx *ctx, Tandem__Ctl__V1__Request *req, uint32_t want_body,
-          void (*render)(const Tandem__Ctl__V1__Response *r, struct buf *out))
+          hactl_render_fn render)
 {
 	Tandem__Ctl__V1__Response *r = NULL;
 	struct buf b;
@@ -158,7 +156,7 @@ hactl_run(const struct hactl_ctx *ctx, Tandem__Ctl__V1__Request *req, uint32_t w
 	return rc;
 }
 
-static void
+void
 hactl_fmt_duration(struct buf *b, uint64_t s)
 {
 	if (s >= 86400)
@@ -167,7 +165,7 @@ hactl_fmt_duration(struct buf *b, uint64_t s)
 	           (unsigned long long)(s % 3600 / 60), (unsigned long long)(s % 60));
 }
 
-static void
+void
 hactl_fmt_time(struct buf *b, int64_t t)
 {
 	time_t tt = (time_t)t;

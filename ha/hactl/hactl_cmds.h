@@ -26,5 +26,12 @@ typedef int (*hactl_cmd_fn)(const struct hactl_ctx *ctx, int argc, char **argv);
 
 int hactl_cmd_status(const struct hactl_ctx *ctx, int argc, char **argv);
 int hactl_cmd_show_config(const struct hactl_ctx *ctx, int argc, char **argv);
+/* IKE (hactl_ike.c) */
+int hactl_cmd_show_tunnels(const struct hactl_ctx *ctx, int argc, char **argv);
+int hactl_cmd_show_ike_sa(const struct hactl_ctx *ctx, int argc, char **argv);
+int hactl_cmd_show_ipsec_sa(const struct hactl_ctx *ctx, int argc, char **argv);
+int hactl_cmd_show_statistics(const struct hactl_ctx *ctx, int argc, char **argv);
+int hactl_cmd_clear_ike_sa(const struct hactl_ctx *ctx, int argc, char **argv);
+int hactl_cmd_clear_ipsec_sa(const struct hactl_ctx *ctx, int argc, char **argv);
 
 #endif

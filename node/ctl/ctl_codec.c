@@ -11,6 +11,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "ctl.pb-c.h"
+#include "node/ctl/ctl_int.h"
 
 int
 ctl_frame_hdr(const uint8_t *hdr, size_t *frame_len)
@@ -51,6 +52,18 @@ ctl_frame_put(struct buf *out, const uint8_t *payload, size_t len)
 	return 0;
 }
 
+/* Copies an optional tunnel name; a name longer than any configured name is -EINVAL. */
+static int
+ctl_copy_name(struct ctl_request *req, const char *name)
+{
+	if (!name)
+		return 0;
+	if (strlen(name) >= sizeof(req->tunnel))
+		return -EINVAL;
+	memcpy(req->tunnel, name, strlen(name) + 1);
+	return 0;
+}
+
 int
 ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req)
 {
@@ -74,6 +87,29 @@ ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req)
 		req->cmd = CTL_CMD_SHOW_CONFIG;
 		req->verbose = m->show_config->has_verbose && m->show_config->verbose;
 		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_TUNNELS:
+		req->cmd = CTL_CMD_SHOW_TUNNELS;
+		rc = ctl_copy_name(req, m->show_tunnels->tunnel);
+		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_IKE_SA:
+		req->cmd = CTL_CMD_SHOW_IKE_SA;
+		rc = ctl_copy_name(req, m->show_ike_sa->tunnel);
+		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_IPSEC_SA:
+		req->cmd = CTL_CMD_SHOW_IPSEC_SA;
+		rc = ctl_copy_name(req, m->show_ipsec_sa->tunnel);
+		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_STATISTICS:
+		req->cmd = CTL_CMD_SHOW_STATISTICS;
+		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_CLEAR_SA:
+		req->cmd = m->clear_sa->kind == TANDEM__CTL__V1__CLEAR_SA_REQUEST__KIND__IPSEC
+		                   ? CTL_CMD_CLEAR_IPSEC_SA
+		                   : CTL_CMD_CLEAR_IKE_SA;
+		rc = ctl_copy_name(req, m->clear_sa->tunnel);
+		if (rc == 0 && req->tunnel[0] == '\0')
+			rc = -EINVAL; /* clearing needs a tunnel name */
+		break;
 	case TANDEM__CTL__V1__REQUEST__CMD__NOT_SET:
 	default:
 		rc = -ENOTSUP;
@@ -84,8 +120,7 @@ out:
 	return rc;
 }
 
-/* Packs a Response and appends it, framed, to out. */
-static int
+int
 ctl_put_response(Tandem__Ctl__V1__Response *r, struct buf *out)
 {
 	size_t n = tandem__ctl__v1__response__get_packed_size(r);
@@ -105,7 +140,7 @@ ctl_put_response(Tandem__Ctl__V1__Response *r, struct buf *out)
 	return 0;
 }
 
-static void
+void
 ctl_response_init(Tandem__Ctl__V1__Response *r)
 {
 	tandem__ctl__v1__response__init(r);

@@ -20,13 +20,21 @@
 enum ctl_cmd {
 	CTL_CMD_STATUS = 1,
 	CTL_CMD_SHOW_CONFIG,
+	/* IKE (ctl_codec_ike.c encodes their responses) */
+	CTL_CMD_SHOW_TUNNELS = 20,
+	CTL_CMD_SHOW_IKE_SA,
+	CTL_CMD_SHOW_IPSEC_SA,
+	CTL_CMD_SHOW_STATISTICS,
+	CTL_CMD_CLEAR_IKE_SA,
+	CTL_CMD_CLEAR_IPSEC_SA,
 };
 
 /* A decoded request. Strings, if any, are copied in; nothing borrows the input bytes. */
 struct ctl_request {
 	uint32_t version;
 	enum ctl_cmd cmd;
-	bool verbose; /* show configuration verbose */
+	bool verbose;    /* show configuration verbose */
+	char tunnel[64]; /* show tunnel/ike-sa/ipsec-sa NAME, clear … tunnel NAME; "" = all */
 };
 
 /*
@@ -46,7 +54,8 @@ int ctl_frame_put(struct buf *out, const uint8_t *payload, size_t len);
 /*
  * Decodes a request payload (without its frame header). Returns 0, -EPROTO for bytes that
  * are not a Request, -ENOTSUP for a version or command this daemon does not know (with
- * req->version set so the caller can say which), -ENOMEM.
+ * req->version set so the caller can say which), -EINVAL for a bad argument (a tunnel name
+ * too long, or missing where the command needs one), -ENOMEM.
  */
 int ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req);
 

@@ -71,6 +71,9 @@ ctl_client_frame(struct ctl_client *c, struct evbuffer *in, size_t frame_len)
 		rc = ctl_encode_error(ENOTSUP, msg, &resp);
 	} else if (rc == -ENOTSUP) {
 		rc = ctl_encode_error(ENOTSUP, "unknown command", &resp);
+	} else if (rc == -EINVAL) {
+		rc = ctl_encode_error(EINVAL, "bad argument: a tunnel name is missing or too long",
+		                      &resp);
 	} else if (rc < 0) {
 		rc = ctl_encode_error(EPROTO, "undecodable request", &resp);
 	} else {
