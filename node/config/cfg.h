@@ -479,6 +479,15 @@ struct cfg {
 	TAILQ_HEAD(, cfg_context) contexts;
 	TAILQ_HEAD(, cfg_tunnel) tunnels;
 	struct cfg_cluster cluster;
+	/*
+	 * Global IKE settings (tandem extensions; docs/configuration.md, "Global statements"):
+	 * the number of half-open IKE SAs above which the responder demands cookies (RFC 7296
+	 * §2.6; 1..100000, default 30), the first retransmission timeout (100..60000 ms, default
+	 * 1000) and the sends of a request before giving up (1..20, default 6).
+	 */
+	uint32_t ike_cookie_threshold;
+	uint32_t ike_retransmit_base_ms;
+	uint32_t ike_retransmit_tries;
 	char *source_name; /* owned: the name given to cfg_parse; cfg_loc.file points here */
 	unsigned nwarnings;
 };

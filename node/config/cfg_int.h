@@ -27,6 +27,11 @@
 #define CFG_DESC_MAX     1024u /* bytes of a description */
 #define CFG_WHERE_MAX    160u
 
+/* Defaults of the global IKE settings (tandem extensions; strongSwan's cookie threshold). */
+#define CFG_COOKIE_THRESHOLD_DEFAULT 30u
+#define CFG_RETRANSMIT_BASE_DEFAULT  1000u /* ms */
+#define CFG_RETRANSMIT_TRIES_DEFAULT 6u
+
 /* One token of a line. `s` is NUL-terminated (quotes removed, escapes resolved). */
 struct cfg_tok {
 	const char *s;

@@ -38,6 +38,9 @@ cfg_new(const char *name)
 	TAILQ_INIT(&cfg->asp_groups);
 	TAILQ_INIT(&cfg->contexts);
 	TAILQ_INIT(&cfg->tunnels);
+	cfg->ike_cookie_threshold = CFG_COOKIE_THRESHOLD_DEFAULT;
+	cfg->ike_retransmit_base_ms = CFG_RETRANSMIT_BASE_DEFAULT;
+	cfg->ike_retransmit_tries = CFG_RETRANSMIT_TRIES_DEFAULT;
 	cfg->source_name = cfg_strdup(name);
 	if (!cfg->source_name) {
 		free(cfg);

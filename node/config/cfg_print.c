@@ -134,7 +134,25 @@ cfg_pr_sorted(struct cfg_pr *w, void *first, size_t next_off, size_t n,
 	return v;
 }
 
-/* ---- global objects ------------------------------------------------------------------------ */
+/* ---- global settings and objects ------------------------------------------------------------ */
+
+static void
+pr_ike_settings(struct cfg_pr *w, const struct cfg *cfg)
+{
+	bool base = w->verbose || cfg->ike_retransmit_base_ms != CFG_RETRANSMIT_BASE_DEFAULT;
+	bool tries = w->verbose || cfg->ike_retransmit_tries != CFG_RETRANSMIT_TRIES_DEFAULT;
+
+	if (w->verbose || cfg->ike_cookie_threshold != CFG_COOKIE_THRESHOLD_DEFAULT)
+		cfg_pr_line(w, 0, "ike cookie-threshold %u", (unsigned)cfg->ike_cookie_threshold);
+	if (base && tries)
+		cfg_pr_line(w, 0, "ike retransmit base %u tries %u",
+		            (unsigned)cfg->ike_retransmit_base_ms,
+		            (unsigned)cfg->ike_retransmit_tries);
+	else if (base)
+		cfg_pr_line(w, 0, "ike retransmit base %u", (unsigned)cfg->ike_retransmit_base_ms);
+	else if (tries)
+		cfg_pr_line(w, 0, "ike retransmit tries %u", (unsigned)cfg->ike_retransmit_tries);
+}
 
 /* Slot and engine numbers of "S/N" (validated when parsed). */
 static void
@@ -367,6 +385,7 @@ cfg_print(const struct cfg *cfg, const struct cfg_mask_key *mk, enum cfg_print_m
 {
 	struct cfg_pr w = {out, mk, mode == CFG_PRINT_VERBOSE, 0};
 
+	pr_ike_settings(&w, cfg);
 	pr_globals(&w, cfg);
 	pr_ipsec(&w, cfg);
 	cfg_pr_contexts(&w, cfg);

@@ -3,13 +3,58 @@
  * The top level of a configuration: the statements that open global objects, "config",
  * "configure" and "end", and the vendor statements tandem accepts and ignores with one warning
  * each (the seeds' example configurations configure SmartEdge hardware: seed 004 §12). A vendor
- * block (card, port, administrator) swallows the lines that no open block accepts.
+ * block (card, port, administrator) swallows the lines that no open block accepts. Also the
+ * global IKE settings, tandem extensions: the cookie threshold (RFC 7296 §2.6) and the
+ * retransmission timer (§2.1).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "node/config/cfg.h"
 #include "node/config/cfg_int.h"
+
+enum { T_COOKIE, T_RETRANSMIT }; /* once-only statements of the top level */
+
+/* "ike cookie-threshold N": half-open IKE SAs above which the responder demands cookies. */
+static int
+stmt_cookie(struct cfg_parser *p, const struct cfg_stmt *st)
+{
+	if (cfg_once(p, st, T_COOKIE) &&
+	    cfg_u32(p, st, 2, "cookie-threshold", 1, 100000, "1-100000 half-open IKE SAs",
+	            &p->cfg->ike_cookie_threshold))
+		(void)cfg_end(p, st, 3);
+	return 0;
+}
+
+/* "ike retransmit [base MS] [tries N]", at least one of them, in any order. */
+static int
+stmt_retransmit(struct cfg_parser *p, const struct cfg_stmt *st)
+{
+	static const char *const w[] = {"base", "tries", NULL};
+	uint32_t base = p->cfg->ike_retransmit_base_ms, tries = p->cfg->ike_retransmit_tries;
+	bool seen[2] = {false, false};
+
+	if (!cfg_once(p, st, T_RETRANSMIT) || !cfg_need(p, st, 2, "'base MS' or 'tries N'"))
+		return 0;
+	for (unsigned i = 2; i < st->n; i += 2) {
+		int k = cfg_choice(p, st, i, "retransmit", w);
+
+		if (k < 0)
+			return 0;
+		if (seen[k]) {
+			cfg_err_tok(p, st, i, "'%s' is written twice", w[k]);
+			return 0;
+		}
+		seen[k] = true;
+		if ((k == 0 &&
+		     !cfg_u32(p, st, i + 1, "base", 100, 60000, "100-60000 milliseconds", &base)) ||
+		    (k == 1 && !cfg_u32(p, st, i + 1, "tries", 1, 20, "1-20 sends", &tries)))
+			return 0;
+	}
+	p->cfg->ike_retransmit_base_ms = base;
+	p->cfg->ike_retransmit_tries = tries;
+	return 0;
+}
 
 static int
 stmt_config(struct cfg_parser *p, const struct cfg_stmt *st)
@@ -122,6 +167,8 @@ static const struct cfg_kw top_kws[] = {
         {{"context"}, cfg_open_context, CFG_BLK_CONTEXT},
         {{"tunnel", "ipsec"}, cfg_open_tunnel, CFG_BLK_TUNNEL},
         {{"cluster"}, cfg_open_cluster, CFG_BLK_CLUSTER},
+        {{"ike", "cookie-threshold"}, stmt_cookie, CFG_BLK_NONE},
+        {{"ike", "retransmit"}, stmt_retransmit, CFG_BLK_NONE},
         {{"config"}, stmt_config, CFG_BLK_NONE},
         {{"configure"}, stmt_config, CFG_BLK_NONE},
         {{"end"}, stmt_end, CFG_BLK_NONE},

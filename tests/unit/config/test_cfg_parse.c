@@ -431,8 +431,11 @@ test_full(void **state)
 	check_full_objects(c);
 	assert_true(cfg_find_context(c, "local")->implicit);
 	assert_int_equal(cfg_count_tunnels(c), 4);
-	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 29, 18, "rsa-signature) is not built yet"));
-	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 204, 1, "1 statement line after 'end'"));
+	assert_int_equal(c->ike_cookie_threshold, 500);
+	assert_int_equal(c->ike_retransmit_base_ms, 250); /* written after tries */
+	assert_int_equal(c->ike_retransmit_tries, 4);
+	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 31, 18, "rsa-signature) is not built yet"));
+	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 206, 1, "1 statement line after 'end'"));
 	assert_int_equal(d.nwarnings, 3);
 	cfg_free(c);
 	cfg_diags_fini(&d);
@@ -583,6 +586,44 @@ test_aliases(void **state)
 	}
 }
 
+/*
+ * Global IKE settings (tandem): defaults when not written, either part of "ike retransmit"
+ * alone, and a global statement written inside a context closes the context.
+ */
+static void
+test_ike_settings(void **state)
+{
+	struct cfg_diags d;
+	struct cfg *c = load_ok("tests/configs/minimal.conf", &d);
+
+	(void)state;
+	assert_int_equal(c->ike_cookie_threshold, 30);
+	assert_int_equal(c->ike_retransmit_base_ms, 1000);
+	assert_int_equal(c->ike_retransmit_tries, 6);
+	cfg_free(c);
+	cfg_diags_fini(&d);
+	c = parse_ok("context c\n description x\n ike retransmit base 100\n", &d);
+	assert_int_equal(c->ike_retransmit_base_ms, 100);
+	assert_int_equal(c->ike_retransmit_tries, 6);
+	assert_string_equal(cfg_find_context(c, "c")->description, "x");
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(c->ike_cookie_threshold, 30);
+	cfg_free(c);
+	cfg_diags_fini(&d);
+	c = parse_ok("ike retransmit tries 20\nike cookie-threshold 100000\n", &d);
+	assert_int_equal(c->ike_retransmit_base_ms, 1000);
+	assert_int_equal(c->ike_retransmit_tries, 20);
+	assert_int_equal(c->ike_cookie_threshold, 100000);
+	cfg_free(c);
+	cfg_diags_fini(&d);
+	c = parse_ok("ike retransmit base 60000 tries 1\nike cookie-threshold 1\n", &d);
+	assert_int_equal(c->ike_retransmit_base_ms, 60000);
+	assert_int_equal(c->ike_retransmit_tries, 1);
+	assert_int_equal(c->ike_cookie_threshold, 1);
+	cfg_free(c);
+	cfg_diags_fini(&d);
+}
+
 static void
 test_end_and_lookups(void **state)
 {
@@ -663,6 +704,7 @@ main(void)
 	        cmocka_unit_test(test_quotes_and_comments),
 	        cmocka_unit_test(test_blocks),
 	        cmocka_unit_test(test_aliases),
+	        cmocka_unit_test(test_ike_settings),
 	        cmocka_unit_test(test_end_and_lookups),
 	        cmocka_unit_test(test_algorithm_tables),
 	        cmocka_unit_test(test_string_helpers),

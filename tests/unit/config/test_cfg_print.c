@@ -174,6 +174,86 @@ test_digest_invariance(void **state)
 	cfg_free(b);
 }
 
+/*
+ * A statement with a non-default value: CHANGED writes `changed` (and nothing when the value
+ * is the default), VERBOSE writes `verbose`; both forms parse back to the same digest, which
+ * differs from the base text's unless the statement writes the default.
+ */
+struct setting {
+	const char *text;    /* appended to setting_base */
+	const char *changed; /* a line CHANGED must hold, or NULL */
+	const char *verbose; /* a line VERBOSE must hold */
+	bool same_as_base;   /* the statement writes the default: same digest as the base */
+};
+
+static const char setting_base[] = "ipsec proposal e\n esp encryption aes-128-gcm\n";
+
+static void
+check_setting(const struct setting *s)
+{
+	char text[512];
+	struct cfg *c, *b = parse_text("base", setting_base), *c2;
+	uint8_t dc[32], db[32], d2[32];
+	char *ch, *v;
+
+	snprintf(text, sizeof(text), "%s%s", setting_base, s->text);
+	c = parse_text(s->text, text);
+	ch = cfgt_print(c, cfgt_mk(), CFG_PRINT_CHANGED);
+	v = cfgt_print(c, cfgt_mk(), CFG_PRINT_VERBOSE);
+	if (s->changed && !strstr(ch, s->changed))
+		fail_msg("'%s': CHANGED lacks '%s':\n%s", s->text, s->changed, ch);
+	if (!strstr(v, s->verbose))
+		fail_msg("'%s': VERBOSE lacks '%s':\n%s", s->text, s->verbose, v);
+	digest(c, dc);
+	digest(b, db);
+	if (s->same_as_base)
+		assert_memory_equal(dc, db, 32);
+	else
+		assert_memory_not_equal(dc, db, 32);
+	c2 = parse_text("CHANGED form", ch);
+	digest(c2, d2);
+	assert_memory_equal(dc, d2, 32);
+	cfg_free(c2);
+	c2 = parse_text("VERBOSE form", v);
+	digest(c2, d2);
+	assert_memory_equal(dc, d2, 32);
+	cfg_free(c2);
+	free(ch);
+	free(v);
+	cfg_free(c);
+	cfg_free(b);
+}
+
+/* The tandem extensions print in both modes and change the digest when their value does. */
+static void
+test_extension_statements(void **state)
+{
+	static const struct setting settings[] = {
+	        {"ike cookie-threshold 31\n", "ike cookie-threshold 31\n",
+	         "ike cookie-threshold 31\n", false},
+	        {"ike cookie-threshold 30\n", NULL, "ike cookie-threshold 30\n", true},
+	        {"ike retransmit tries 4\n", "ike retransmit tries 4\n",
+	         "ike retransmit base 1000 tries 4\n", false},
+	        {"ike retransmit base 500\n", "ike retransmit base 500\n",
+	         "ike retransmit base 500 tries 6\n", false},
+	        {"ike retransmit tries 2 base 200\n", "ike retransmit base 200 tries 2\n",
+	         "ike retransmit base 200 tries 2\n", false},
+	        {"ike retransmit base 1000 tries 6\n", NULL, "ike retransmit base 1000 tries 6\n",
+	         true},
+	};
+	struct cfg *c = parse_text("base", setting_base);
+	char *ch = cfgt_print(c, cfgt_mk(), CFG_PRINT_CHANGED);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+		check_setting(&settings[i]);
+	/* CHANGED leaves the defaults out altogether */
+	assert_null(strstr(ch, "ike cookie-threshold"));
+	assert_null(strstr(ch, "ike retransmit"));
+	free(ch);
+	cfg_free(c);
+}
+
 /* The plain keys of the test configurations, as bytes that must never be printed. */
 static const char *const plain_keys[] = {
         "123456789123456",
@@ -259,6 +339,7 @@ main(void)
 	        cmocka_unit_test(test_round_trip),
 	        cmocka_unit_test(test_canonical_text),
 	        cmocka_unit_test(test_digest_invariance),
+	        cmocka_unit_test(test_extension_statements),
 	        cmocka_unit_test(test_no_key_in_output),
 	        cmocka_unit_test(test_hidden),
 	};
