@@ -209,6 +209,7 @@ struct cfg_ipsec_proposal {
 	bool ah;
 	enum cfg_integ ah_integ;
 	bool ipcomp;
+	bool esn;                 /* tandem: ESN yes+no offered, either accepted; else no */
 	uint32_t lifetime_sec;    /* default 86400 */
 	uint64_t lifetime_kbytes; /* 0 = no traffic limit (default) */
 };

@@ -248,6 +248,8 @@ pr_ipsec_prop(struct cfg_pr *w, const struct cfg_ipsec_proposal *pr)
 		cfg_pr_line(w, 1, "ah %s", cfg_integ_info(pr->ah_integ)->name);
 	if (w->verbose || pr->ipcomp)
 		cfg_pr_line(w, 1, "%sip-comp", pr->ipcomp ? "" : "no ");
+	if (w->verbose || pr->esn)
+		cfg_pr_line(w, 1, "%sesn", pr->esn ? "" : "no ");
 	if (w->verbose || pr->lifetime_sec != 86400)
 		cfg_pr_line(w, 1, "lifetime seconds %u", (unsigned)pr->lifetime_sec);
 	if (pr->lifetime_kbytes)

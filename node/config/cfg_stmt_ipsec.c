@@ -4,6 +4,7 @@
  * proposal means), policies (§8.2: anti-replay window, PFS, up to 16 proposals) and QoS
  * policies for priority queuing (§8.5). ESP needs confidentiality or integrity (RFC 4303 §3.2);
  * tandem's data plane does neither AH nor IPComp, so proposals that ask for them are flagged.
+ * Extended sequence numbers are a tandem extension of proposals (RFC 4303 §2.2.1).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -13,7 +14,7 @@
 #include "node/config/cfg.h"
 #include "node/config/cfg_int.h"
 
-enum { P_DESC, P_ESP_ENCR, P_ESP_AUTH, P_AH, P_IPCOMP, P_LT_SEC, P_LT_KB };
+enum { P_DESC, P_ESP_ENCR, P_ESP_AUTH, P_AH, P_IPCOMP, P_ESN, P_LT_SEC, P_LT_KB };
 enum { Q_DESC, Q_REPLAY, Q_PFS };
 
 /* ---- ipsec proposal ----------------------------------------------------------------------- */
@@ -93,6 +94,18 @@ prop_ipcomp(struct cfg_parser *p, const struct cfg_stmt *st)
 	return 0;
 }
 
+/*
+ * "esn" / "no esn" (tandem): with it, the proposal's ESN transforms are ESN=yes and ESN=no, so
+ * a peer that cannot do 64-bit sequence numbers still finds one (RFC 7296 §3.3.2).
+ */
+static int
+prop_esn(struct cfg_parser *p, const struct cfg_stmt *st)
+{
+	if (cfg_once(p, st, P_ESN) && cfg_end(p, st, st->kw))
+		cur_prop(p)->esn = !cfg_is(st, 0, "no");
+	return 0;
+}
+
 static int
 prop_lifetime(struct cfg_parser *p, const struct cfg_stmt *st)
 {
@@ -167,6 +180,8 @@ static const struct cfg_kw prop_kws[] = {
         {{"ah"}, prop_ah, CFG_BLK_NONE},
         {{"ip-comp"}, prop_ipcomp, CFG_BLK_NONE},
         {{"no", "ip-comp"}, prop_ipcomp, CFG_BLK_NONE},
+        {{"esn"}, prop_esn, CFG_BLK_NONE},
+        {{"no", "esn"}, prop_esn, CFG_BLK_NONE},
         {{"lifetime"}, prop_lifetime, CFG_BLK_NONE},
 };
 

@@ -389,8 +389,13 @@ check_full_objects(struct cfg *c)
 	assert_int_equal(ip->encr, CFG_ENCR_AES256_GCM16); /* aes-256-gcm-16 alias */
 	assert_int_equal(ip->integ, CFG_INTEG_NONE);       /* the default is dropped with AEAD */
 	assert_string_equal(ip->description, "AEAD, no integrity  (two spaces)");
+	FIND(ep, &c->ipsec_proposals, "gcm");
+	assert_true(ep->esn);
+	FIND(ep, &c->ipsec_proposals, "chacha");
+	assert_false(ep->esn); /* "no esn" */
 	FIND(ep, &c->ipsec_proposals, "integrity-only");
 	assert_int_equal(ep->esp_encr, CFG_ENCR_NULL); /* authentication without encryption */
+	assert_false(ep->esn);                         /* the default */
 	FIND(ep, &c->ipsec_proposals, "xcbc");
 	assert_int_equal(ep->esp_integ, CFG_INTEG_AES_XCBC_96); /* hmac-aes-xcbc alias */
 	FIND(pol, &ispl->ike_policies, "ike_pol_se_1");
@@ -435,7 +440,7 @@ test_full(void **state)
 	assert_int_equal(c->ike_retransmit_base_ms, 250); /* written after tries */
 	assert_int_equal(c->ike_retransmit_tries, 4);
 	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 31, 18, "rsa-signature) is not built yet"));
-	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 206, 1, "1 statement line after 'end'"));
+	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 208, 1, "1 statement line after 'end'"));
 	assert_int_equal(d.nwarnings, 3);
 	cfg_free(c);
 	cfg_diags_fini(&d);

@@ -240,6 +240,8 @@ test_extension_statements(void **state)
 	         "ike retransmit base 200 tries 2\n", false},
 	        {"ike retransmit base 1000 tries 6\n", NULL, "ike retransmit base 1000 tries 6\n",
 	         true},
+	        {" esn\n", "  esn\n", "  esn\n", false},
+	        {" no esn\n", NULL, "  no esn\n", true},
 	};
 	struct cfg *c = parse_text("base", setting_base);
 	char *ch = cfgt_print(c, cfgt_mk(), CFG_PRINT_CHANGED);
@@ -250,6 +252,7 @@ test_extension_statements(void **state)
 	/* CHANGED leaves the defaults out altogether */
 	assert_null(strstr(ch, "ike cookie-threshold"));
 	assert_null(strstr(ch, "ike retransmit"));
+	assert_null(strstr(ch, "esn"));
 	free(ch);
 	cfg_free(c);
 }
