@@ -92,6 +92,14 @@ int ike_engine_initiate(struct ike_engine *e, const char *tunnel, uint64_t now_m
 int ike_engine_clear_ike(struct ike_engine *e, const char *tunnel, uint64_t now_ms);
 int ike_engine_clear_ipsec(struct ike_engine *e, const char *tunnel, uint64_t now_ms);
 
+/*
+ * Operator-requested rekey (hactl rekey ike-sa|ipsec-sa tunnel NAME): starts the same
+ * CREATE_CHILD_SA exchange a lifetime would, for the tunnel's IKE SA (ike = true) or its
+ * Child SAs. Returns 0, -ENOENT (no such tunnel or no established SA) or -EBUSY (an
+ * exchange is already under way; try again).
+ */
+int ike_engine_rekey(struct ike_engine *e, const char *tunnel, bool ike, uint64_t now_ms);
+
 /* The data plane reported a byte lifetime: soft -> rekey that Child SA, hard -> delete it. */
 void ike_engine_child_lifetime(struct ike_engine *e, uint32_t spi, bool inbound, bool hard,
 			       uint64_t now_ms);
