@@ -360,6 +360,7 @@ enum cfg_ns {
 	CFG_NS_ROUTE,      /* scope: the context; key: the route's text */
 	CFG_NS_STATIC_KEY, /* scope: the context; key: local endpoint + remote-id */
 	CFG_NS_STATIC_ID,  /* scope: the context; key: remote-id */
+	CFG_NS_LOCAL_EP,   /* scope: none; key: a tunnel's local endpoint address */
 };
 
 struct cfg_index *cfg_index_new(void);

@@ -5,6 +5,7 @@
  * the bind context, its ACLs there and then in the signalling context (seed 004 Example 16),
  * its on-demand profile next to its multibind interface (§9.3.3). Static and on-demand tunnels
  * of one context may not share a remote identity (§9.3); use-aaa is for on-demand ones (§7).
+ * Tunnels with one local endpoint address share one engine group (docs/engine.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -253,6 +254,32 @@ tun_static_key(struct cfg_parser *p, struct cfg_tunnel *t)
 	return rc == -ENOMEM ? rc : 0;
 }
 
+/*
+ * One UDP 4500 socket per local address is handed to one engine process (docs/engine.md, "Who
+ * owns what"), so every tunnel with that local endpoint must be served by that process's group
+ * (seed 004 §9.3 likewise maps the tunnels of one context and local IP to one ASP). Tunnels
+ * whose context has no engine group are left out: they already have a warning.
+ */
+static int
+tun_engine_group(struct cfg_parser *p, struct cfg_tunnel *t)
+{
+	struct cfg_tunnel *old = NULL;
+	char a[64];
+	int rc;
+
+	if (!t->local.family || !t->ctx || !t->ctx->asp_group)
+		return 0;
+	cfg_addr_str(&t->local, a, sizeof(a));
+	rc = cfg_index_add(p->names, CFG_NS_LOCAL_EP, NULL, a, t, (void **)&old);
+	if (rc == -EEXIST && old->ctx->asp_group != t->ctx->asp_group)
+		cfg_err_at(p, &t->pep_loc,
+		           "local endpoint %s is already served by engine group %s (tunnel %s); "
+		           "this tunnel's context %s uses %s",
+		           a, old->ctx->asp_group->name, old->name, t->ctx->name,
+		           t->ctx->asp_group->name);
+	return rc == -ENOMEM ? rc : 0;
+}
+
 /* Seed 004 §9.3: one remote identity is static or on-demand in a context, not both. */
 static void
 tun_ondemand_id(struct cfg_parser *p, struct cfg_tunnel *t)
@@ -287,6 +314,8 @@ cfg_validate_tunnels(struct cfg_parser *p)
 		tun_seqs(p, t);
 		tun_qos_profile(p, t);
 		rc = tun_static_key(p, t);
+		if (rc == 0)
+			rc = tun_engine_group(p, t);
 		if (rc)
 			return rc;
 	}

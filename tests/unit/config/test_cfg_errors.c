@@ -54,6 +54,36 @@
 #define SEQ    "seq 1 ipsec-policy ip"
 #define TUN_OK TUN(PEP, BIND, RID, IKE, SEQ)
 
+/*
+ * BASE plus two engine groups: context local uses g1, context L2 (with its own interface t2 and
+ * IKE policy k2) uses g2: lines BL+1 to GL. TUN2 is a tunnel t2 in L2.
+ */
+#define GROUPS                             \
+	"asp pool p1 service security\n"   \
+	" asp 1/1\n"                       \
+	"asp pool p2 service security\n"   \
+	" asp 1/2\n"                       \
+	"asp group g1\n"                   \
+	" pool p1\n"                       \
+	"asp group g2\n"                   \
+	" pool p2\n"                       \
+	"context local\n"                  \
+	" asp-group g1 service security\n" \
+	"context L2\n"                     \
+	" asp-group g2 service security\n" \
+	" interface t2\n"                  \
+	" ike2 policy k2\n"                \
+	"  pre-shared-key y12345678\n"     \
+	"  seq 1 proposal p\n"
+#define GL (BL + 16)
+#define TUN2(pep)                \
+	"tunnel ipsec t2\n"      \
+	" " pep "\n"             \
+	" bind interface t2\n"   \
+	" remote-id 192.0.2.7\n" \
+	" ike-policy k2\n"       \
+	" seq 1 ipsec-policy ip\n"
+
 struct bad {
 	const char *name;
 	const char *text;
@@ -258,6 +288,21 @@ static const struct bad bad[] = {
          BASE TUN_OK "tunnel ipsec t2\n peer-end-point local 192.0.2.1 remote 192.0.2.7\n " BIND
                      "\n remote-id 192.0.2.7\n " IKE "\n " SEQ "\n",
          BL + 9, 17, "interface t is already bound to tunnel t"},
+        {"one local endpoint, two engine groups",
+         BASE GROUPS TUN_OK TUN2("peer-end-point local 192.0.2.1 remote 192.0.2.7 context L2"),
+         GL + 8, 2,
+         "in 'tunnel ipsec t2': local endpoint 192.0.2.1 is already served by engine group g1 "
+         "(tunnel t); this tunnel's context L2 uses g2"},
+        {"one IPv6 local endpoint written two ways, two engine groups",
+         BASE GROUPS
+         "tunnel ipsec t\n peer-end-point local 2001:db8::1 remote 2001:db8::9\n " BIND
+         "\n remote-id 192.0.2.9\n " IKE "\n " SEQ "\n"
+         "tunnel ipsec t2\n peer-end-point local 2001:0db8:0::0:1 remote 2001:db8::7 context "
+         "L2\n bind interface t2\n remote-id 192.0.2.7\n ike-policy k2\n seq 1 ipsec-policy "
+         "ip\n",
+         GL + 8, 2,
+         "local endpoint 2001:db8::1 is already served by engine group g1 (tunnel t); this "
+         "tunnel's context L2 uses g2"},
         /* addresses, prefixes, identities, ACLs */
         {"prefix with host bits", "context c\n ip route 10.1.2.3/8 10.0.0.1\n", 2, 11,
          "route prefix '10.1.2.3/8' has host bits set beyond the prefix length"},

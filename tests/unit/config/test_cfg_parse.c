@@ -591,6 +591,65 @@ test_aliases(void **state)
 	}
 }
 
+/* Four contexts, three with an engine group, and four tunnels (appended to base). */
+static const char groups_text[] =
+        "asp pool p1 service security\n asp 1/1\n"
+        "asp pool p2 service security\n asp 1/2\n"
+        "asp group g1\n pool p1\nasp group g2\n pool p2\n"
+        "context local\n asp-group g1 service security\n"
+        " interface lo loopback\n  ip address 192.0.2.1/32\n"
+        " interface t\n"
+        " ike2 policy k\n  pre-shared-key x12345678\n  seq 1 proposal p\n"
+        "context L2\n asp-group g1 service security\n interface t2\n"
+        " ike2 policy k\n  pre-shared-key x12345678\n  seq 1 proposal p\n"
+        "context L3\n interface t3\n"
+        " ike2 policy k\n  pre-shared-key x12345678\n  seq 1 proposal p\n"
+        "context L4\n asp-group g2 service security\n interface t4\n"
+        " ike2 policy k\n  pre-shared-key x12345678\n  seq 1 proposal p\n"
+        "tunnel ipsec t\n peer-end-point local 192.0.2.1 remote 192.0.2.9\n"
+        " bind interface t\n remote-id 192.0.2.9\n ike-policy k\n"
+        " seq 1 ipsec-policy ip\n"
+        "tunnel ipsec t2\n"
+        " peer-end-point local 192.0.2.1 remote 192.0.2.7 context L2\n"
+        " bind interface t2\n remote-id 192.0.2.7\n ike-policy k\n"
+        " seq 1 ipsec-policy ip\n"
+        "tunnel ipsec t3\n"
+        " peer-end-point local 192.0.2.1 remote 192.0.2.6 context L3\n"
+        " bind interface t3\n remote-id 192.0.2.6\n ike-policy k\n"
+        " seq 1 ipsec-policy ip\n"
+        "tunnel ipsec t4\n"
+        " peer-end-point local 192.0.2.2 remote 192.0.2.5 context L4\n"
+        " bind interface t4\n remote-id 192.0.2.5\n ike-policy k\n"
+        " seq 1 ipsec-policy ip\n";
+
+/*
+ * Tunnels with one local endpoint share one engine group, whatever their contexts; a tunnel
+ * whose context has no group is served by none (a warning) and does not conflict; another
+ * address may use another group (docs/configuration.md, tunnel rules).
+ */
+static void
+test_engine_groups(void **state)
+{
+	size_t cap = sizeof(base) + sizeof(groups_text);
+	char *all = malloc(cap);
+	struct cfg_diags d;
+	struct cfg *c;
+
+	(void)state;
+	snprintf(all, cap, "%s%s", base, groups_text);
+	c = parse_ok(all, &d);
+	assert_int_equal(d.nerrors, 0);
+	assert_string_equal(cfg_find_tunnel(c, "t2")->ctx->asp_group->name, "g1");
+	assert_null(cfg_find_tunnel(c, "t3")->ctx->asp_group);
+	assert_string_equal(cfg_find_tunnel(c, "t4")->ctx->asp_group->name, "g2");
+	assert_int_equal(cfgt_count(&d, CFG_DIAG_WARNING, "context L3 has no 'asp-group"), 1);
+	assert_int_equal(cfgt_count(&d, CFG_DIAG_WARNING, "is not an address of an interface"), 3);
+	assert_int_equal(d.nwarnings, 4);
+	cfg_free(c);
+	cfg_diags_fini(&d);
+	free(all);
+}
+
 /*
  * Global IKE settings (tandem): defaults when not written, either part of "ike retransmit"
  * alone, and a global statement written inside a context closes the context.
@@ -709,6 +768,7 @@ main(void)
 	        cmocka_unit_test(test_quotes_and_comments),
 	        cmocka_unit_test(test_blocks),
 	        cmocka_unit_test(test_aliases),
+	        cmocka_unit_test(test_engine_groups),
 	        cmocka_unit_test(test_ike_settings),
 	        cmocka_unit_test(test_end_and_lookups),
 	        cmocka_unit_test(test_algorithm_tables),
