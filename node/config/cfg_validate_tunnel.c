@@ -5,7 +5,8 @@
  * the bind context, its ACLs there and then in the signalling context (seed 004 Example 16),
  * its on-demand profile next to its multibind interface (§9.3.3). Static and on-demand tunnels
  * of one context may not share a remote identity (§9.3); use-aaa is for on-demand ones (§7).
- * Tunnels with one local endpoint address share one engine group (docs/engine.md).
+ * Tunnels with one local endpoint address share one engine group (docs/engine.md). A tunnel
+ * whose IPsec proposals all need AH or IPComp, which tandem does not do, is flagged.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -230,6 +231,45 @@ tun_qos_profile(struct cfg_parser *p, struct cfg_tunnel *t)
 		           t->name, t->bind->ctx->name);
 }
 
+/* Whether the seq entries' policies hold a proposal (*any) and one tandem can negotiate (*ok). */
+static void
+seqs_negotiable(const struct cfg_tunnel_seq *seqs, unsigned n, bool *any, bool *ok)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct cfg_ipsec_policy *pol = seqs[i].policy;
+
+		for (unsigned k = 0; pol && k < pol->nprops; k++) {
+			const struct cfg_ipsec_proposal *pr = pol->props[k].prop;
+
+			if (!pr)
+				continue;
+			*any = true;
+			*ok = *ok || (!pr->ah && !pr->ipcomp);
+		}
+	}
+}
+
+/*
+ * Each such proposal has its own warning; this one says what it means for the tunnel. An
+ * on-demand tunnel negotiates with its profile's policies; a manual tunnel negotiates nothing
+ * (its security associations warn about AH and IPComp themselves).
+ */
+static void
+tun_negotiable(struct cfg_parser *p, const struct cfg_tunnel *t)
+{
+	bool any = false, ok = false;
+
+	if (t->kind == CFG_TUNNEL_STATIC)
+		seqs_negotiable(t->seqs, t->nseqs, &any, &ok);
+	else if (t->kind == CFG_TUNNEL_ON_DEMAND && t->profile)
+		seqs_negotiable(t->profile->seqs, t->profile->nseqs, &any, &ok);
+	if (any && !ok)
+		cfg_warn_at(p, &t->loc,
+		            "tunnel %s: none of its IPsec proposals can be negotiated (tandem does "
+		            "not do AH or IP compression): it will not come up",
+		            t->name);
+}
+
 /* Two static tunnels of a context with one local endpoint and remote-id are one to IKE. */
 static int
 tun_static_key(struct cfg_parser *p, struct cfg_tunnel *t)
@@ -313,6 +353,7 @@ cfg_validate_tunnels(struct cfg_parser *p)
 		tun_ike_policy(p, t);
 		tun_seqs(p, t);
 		tun_qos_profile(p, t);
+		tun_negotiable(p, t);
 		rc = tun_static_key(p, t);
 		if (rc == 0)
 			rc = tun_engine_group(p, t);

@@ -262,7 +262,13 @@ test_example_15(void **state)
 	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 27, 1, "does not do AH"));
 	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 34, 36, "dh-group 2 (1024-bit MODP)"));
 	assert_int_equal(cfgt_count(&d, CFG_DIAG_WARNING, "IKEv2 only"), 0);
-	assert_int_equal(d.nwarnings, 7);
+	/* its only IPsec proposal asks for AH, so the tunnel cannot come up */
+	assert_non_null(
+	        cfgt_find(&d, CFG_DIAG_WARNING, 62, 1,
+	                  "in 'tunnel ipsec ipsec_tunnel': tunnel ipsec_tunnel: none of its "
+	                  "IPsec proposals can be negotiated (tandem does not do AH or IP "
+	                  "compression): it will not come up"));
+	assert_int_equal(d.nwarnings, 8);
 	cfg_free(c);
 	cfg_diags_fini(&d);
 }
@@ -591,6 +597,73 @@ test_aliases(void **state)
 	}
 }
 
+/* AH-only and IPComp proposals, one policy of only those, tunnels that use it (after base). */
+static const char nego_text[] =
+        "ipsec proposal a\n ah hmac-sha2-256-128\n" /* 8 */
+        "ipsec proposal c\n ip-comp\n"              /* 10 */
+        "ipsec policy bad\n seq 1 proposal a\n seq 2 proposal c\n"
+        "asp pool p1 service security\n asp 1/1\n"
+        "asp group g1\n pool p1\n"
+        "context local\n asp-group g1 service security\n"
+        " interface lo loopback\n  ip address 192.0.2.1/32\n"
+        " interface t1\n interface t2\n interface t3\n"
+        " interface mb ipsec multibind\n  ip unnumbered lo\n"
+        " ike2 policy k\n  pre-shared-key x12345678\n"
+        "  seq 1 proposal p\n"
+        " ike2 policy od\n  pre-shared-key y12345678\n"
+        "  seq 1 proposal p\n"
+        " ipsec profile od-t\n  seq 1 ipsec-policy bad\n"
+        "tunnel ipsec t1\n" /* 36 */
+        " peer-end-point local 192.0.2.1 remote 192.0.2.9\n"
+        " bind interface t1\n remote-id 192.0.2.9\n ike-policy k\n"
+        " seq 1 ipsec-policy bad\n"
+        "tunnel ipsec t2\n"
+        " peer-end-point local 192.0.2.1 remote 192.0.2.8\n"
+        " bind interface t2\n remote-id 192.0.2.8\n ike-policy k\n"
+        " seq 1 ipsec-policy bad\n seq 2 ipsec-policy ip\n"
+        "tunnel ipsec od-t on-demand\n" /* 49 */
+        " peer-end-point local 192.0.2.1\n bind interface mb\n"
+        " ike-policy od\n"
+        "ipsec security-association sa\n both\n  esp spi 1000\n"
+        "  esp encryption null\n  esp authentication hmac-sha1-96 key "
+        "0x0011223344556677889900112233445566778899\n"
+        "tunnel ipsec m manual\n"
+        " peer-end-point local 192.0.2.1 remote 192.0.2.7\n"
+        " bind interface t3\n seq 1 ipsec-policy bad security-association sa\n";
+
+/*
+ * A tunnel whose every IPsec policy holds only proposals that need AH or IPComp gets a warning
+ * of its own (static: its seqs; on-demand: its profile's); one usable proposal anywhere is
+ * enough; a manual tunnel negotiates nothing, so its policies do not matter.
+ */
+static void
+test_unnegotiable_tunnel(void **state)
+{
+	size_t cap = sizeof(base) + sizeof(nego_text);
+	char *all = malloc(cap);
+	struct cfg_diags d;
+	struct cfg *c;
+
+	(void)state;
+	snprintf(all, cap, "%s%s", base, nego_text);
+	c = parse_ok(all, &d);
+	assert_int_equal(d.nerrors, 0);
+	assert_non_null(
+	        cfgt_find(&d, CFG_DIAG_WARNING, 36, 1,
+	                  "in 'tunnel ipsec t1': tunnel t1: none of its IPsec proposals can "
+	                  "be negotiated (tandem does not do AH or IP compression): it will "
+	                  "not come up"));
+	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 49, 1,
+	                          "tunnel od-t: none of its IPsec proposals can be negotiated"));
+	assert_int_equal(cfgt_count(&d, CFG_DIAG_WARNING, "none of its IPsec proposals"), 2);
+	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 8, 1, "does not do AH:"));
+	assert_non_null(cfgt_find(&d, CFG_DIAG_WARNING, 10, 1, "does not do IP compression:"));
+	assert_int_equal(d.nwarnings, 4);
+	cfg_free(c);
+	cfg_diags_fini(&d);
+	free(all);
+}
+
 /* Four contexts, three with an engine group, and four tunnels (appended to base). */
 static const char groups_text[] =
         "asp pool p1 service security\n asp 1/1\n"
@@ -768,6 +841,7 @@ main(void)
 	        cmocka_unit_test(test_quotes_and_comments),
 	        cmocka_unit_test(test_blocks),
 	        cmocka_unit_test(test_aliases),
+	        cmocka_unit_test(test_unnegotiable_tunnel),
 	        cmocka_unit_test(test_engine_groups),
 	        cmocka_unit_test(test_ike_settings),
 	        cmocka_unit_test(test_end_and_lookups),
