@@ -16,12 +16,12 @@
 #include "node/config/cfg.h"
 #include "node/core/secret.h"
 
-#define IKE_PRF_MAX_LEN	     64 /* HMAC-SHA2-512 */
-#define IKE_AUTH_MAX_LEN     64
-#define IKE_DH_MAX_PUB_LEN   512 /* MODP 4096 */
-#define IKE_NATD_HASH_LEN    20	 /* SHA-1, RFC 7296 §2.23 */
-#define IKE_COOKIE_LEN	     32
-#define IKE_SK_MAX_IV_LEN    16
+#define IKE_PRF_MAX_LEN    64 /* HMAC-SHA2-512 */
+#define IKE_AUTH_MAX_LEN   64
+#define IKE_DH_MAX_PUB_LEN 512 /* MODP 4096 */
+#define IKE_NATD_HASH_LEN  20  /* SHA-1, RFC 7296 §2.23 */
+#define IKE_COOKIE_LEN     32
+#define IKE_SK_MAX_IV_LEN  16
 
 /* ---- algorithm registry ------------------------------------------------------------------ */
 
@@ -43,10 +43,10 @@ size_t ike_prf_len(enum cfg_prf p);
  * reduced with the PRF under a zero key). Returns 0 or -EINVAL/-ENOMEM.
  */
 int ike_prf(enum cfg_prf p, const uint8_t *key, size_t klen, const uint8_t *data, size_t dlen,
-	    uint8_t *out);
+            uint8_t *out);
 /* prf+ (RFC 7296 §2.13): outlen bytes, at most 255 * ike_prf_len(p). */
-int ike_prf_plus(enum cfg_prf p, const uint8_t *key, size_t klen, const uint8_t *seed,
-		 size_t slen, uint8_t *out, size_t outlen);
+int ike_prf_plus(enum cfg_prf p, const uint8_t *key, size_t klen, const uint8_t *seed, size_t slen,
+                 uint8_t *out, size_t outlen);
 
 /* ---- IKE SA keys (RFC 7296 §2.14, §2.18) -------------------------------------------------- */
 
@@ -63,9 +63,9 @@ struct ike_keys {
  * IKE SA rekey SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) with the old SA's PRF
  * old_prf. k->prf/encr/integ select the lengths. Returns 0 or -ENOMEM/-EINVAL.
  */
-int ike_keys_derive(struct ike_keys *k, const struct secret *g_ir, const uint8_t *ni,
-		    size_t ni_len, const uint8_t *nr, size_t nr_len, uint64_t spi_i,
-		    uint64_t spi_r, const struct secret *old_sk_d, enum cfg_prf old_prf);
+int ike_keys_derive(struct ike_keys *k, const struct secret *g_ir, const uint8_t *ni, size_t ni_len,
+                    const uint8_t *nr, size_t nr_len, uint64_t spi_i, uint64_t spi_r,
+                    const struct secret *old_sk_d, enum cfg_prf old_prf);
 void ike_keys_clear(struct ike_keys *k);
 
 /* ---- Child SA keys (RFC 7296 §2.17) -------------------------------------------------------- */
@@ -81,8 +81,8 @@ struct ike_child_keys {
  * 4-byte salt (RFC 4106 §8.1, RFC 7634 §2). g_ir is NULL without PFS.
  */
 int ike_child_keys_derive(enum cfg_prf prf, const struct secret *sk_d, const struct secret *g_ir,
-			  const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
-			  enum cfg_encr encr, enum cfg_integ integ, struct ike_child_keys *out);
+                          const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
+                          enum cfg_encr encr, enum cfg_integ integ, struct ike_child_keys *out);
 void ike_child_keys_clear(struct ike_child_keys *k);
 
 /* ---- authentication with a shared secret (RFC 7296 §2.15) ---------------------------------- */
@@ -95,8 +95,8 @@ void ike_child_keys_clear(struct ike_child_keys *k);
  * ike_prf_len(prf) bytes. Returns 0 or -EINVAL/-ENOMEM.
  */
 int ike_auth_psk(enum cfg_prf prf, const struct secret *psk, const uint8_t *msg, size_t msg_len,
-		 const uint8_t *nonce, size_t nonce_len, const struct secret *sk_p,
-		 const uint8_t *id_body, size_t id_len, uint8_t *out);
+                 const uint8_t *nonce, size_t nonce_len, const struct secret *sk_p,
+                 const uint8_t *id_body, size_t id_len, uint8_t *out);
 
 /* ---- Diffie-Hellman (RFC 7296 §3.4; RFC 2409/3526 MODP, RFC 5903 ECP, RFC 8031) ---------- */
 
@@ -107,7 +107,8 @@ int ike_dh_new(uint16_t group, struct ike_dh **out);
 /* Key pair from a known private value (tests: RFC 5903 vectors). */
 int ike_dh_new_from_private(uint16_t group, const uint8_t *priv, size_t len, struct ike_dh **out);
 uint16_t ike_dh_group(const struct ike_dh *dh);
-/* Length of the KE payload data for a group: the prime's octets (MODP), 2 x coordinate (ECP), 32 (X25519). */
+/* Length of the KE payload data for a group: the prime's octets (MODP), 2 x coordinate (ECP), 32
+ * (X25519). */
 size_t ike_dh_pub_len(uint16_t group);
 /* Writes our public value, encoded as the KE payload carries it. len must be ike_dh_pub_len. */
 int ike_dh_pub(const struct ike_dh *dh, uint8_t *out, size_t len);
@@ -126,7 +127,7 @@ struct ike_sk;
 
 /* ke/ka are SK_ei/SK_ai or SK_er/SK_ar (ka is ignored, and may be empty, for AEAD). */
 int ike_sk_new(enum cfg_encr encr, enum cfg_integ integ, const struct secret *ke,
-	       const struct secret *ka, struct ike_sk **out);
+               const struct secret *ka, struct ike_sk **out);
 void ike_sk_free(struct ike_sk *sk);
 size_t ike_sk_iv_len(const struct ike_sk *sk);
 /* Bytes of the SK body (IV, padded ciphertext, ICV) for plain_len bytes of payloads. */
@@ -138,13 +139,13 @@ size_t ike_sk_body_len(const struct ike_sk *sk, size_t plain_len);
  * random (the caller draws it). Padding is minimal, with zero pad bytes.
  */
 int ike_sk_seal(struct ike_sk *sk, const uint8_t *aad, size_t aad_len, const uint8_t *plain,
-		size_t plain_len, const uint8_t *iv, uint8_t *body, size_t body_len);
+                size_t plain_len, const uint8_t *iv, uint8_t *body, size_t body_len);
 /*
  * Verifies and decrypts; plain needs body_len bytes of room. Returns 0 with *plain_len, or
  * -EBADMSG when the ICV does not verify (constant-time) or the padding is malformed.
  */
 int ike_sk_open(struct ike_sk *sk, const uint8_t *aad, size_t aad_len, const uint8_t *body,
-		size_t body_len, uint8_t *plain, size_t *plain_len);
+                size_t body_len, uint8_t *plain, size_t *plain_len);
 
 /* ---- NAT detection and cookies ----------------------------------------------------------- */
 
@@ -153,10 +154,9 @@ int ike_sk_open(struct ike_sk *sk, const uint8_t *aad, size_t aad_len, const uin
  * in the IKE_SA_INIT request. addr is 4 or 16 bytes, port in host order.
  */
 int ike_natd_hash(uint64_t spi_i, uint64_t spi_r, const uint8_t *addr, size_t addr_len,
-		  uint16_t port, uint8_t out[IKE_NATD_HASH_LEN]);
+                  uint16_t port, uint8_t out[IKE_NATD_HASH_LEN]);
 /* COOKIE data (RFC 7296 §2.6): HMAC-SHA256(secret, Ni | IPi | SPIi), IKE_COOKIE_LEN bytes. */
-int ike_cookie_make(const uint8_t secret[32], const uint8_t *ni, size_t ni_len,
-		    const uint8_t *addr, size_t addr_len, uint64_t spi_i,
-		    uint8_t out[IKE_COOKIE_LEN]);
+int ike_cookie_make(const uint8_t secret[32], const uint8_t *ni, size_t ni_len, const uint8_t *addr,
+                    size_t addr_len, uint64_t spi_i, uint8_t out[IKE_COOKIE_LEN]);
 
 #endif
