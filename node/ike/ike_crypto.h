@@ -5,6 +5,8 @@
  * Diffie-Hellman for every supported group, the Encrypted (SK) payload, NAT detection hashes
  * and cookies. Pure apart from OpenSSL: randomness comes from the caller (IVs) or is confined
  * to ike_dh_new. All key material lives in struct secret and is wiped when freed.
+ * OpenSSL algorithm handles are fetched once and cached in static storage: not thread-safe
+ * (tandemd is single-threaded); ike_crypto_cleanup releases them.
  */
 #ifndef TANDEM_NODE_IKE_IKE_CRYPTO_H
 #define TANDEM_NODE_IKE_IKE_CRYPTO_H
@@ -47,6 +49,13 @@ int ike_prf(enum cfg_prf p, const uint8_t *key, size_t klen, const uint8_t *data
 /* prf+ (RFC 7296 §2.13): outlen bytes, at most 255 * ike_prf_len(p). */
 int ike_prf_plus(enum cfg_prf p, const uint8_t *key, size_t klen, const uint8_t *seed, size_t slen,
                  uint8_t *out, size_t outlen);
+/*
+ * ICV of an integrity transform over data: out gets cfg_integ_info(i)->icv_len bytes (the MAC
+ * truncated per RFC 2404, RFC 4868, RFC 3566). HMAC keys may have any length; AES-XCBC-96
+ * takes exactly 16 bytes. One-shot: struct ike_sk keeps its own prepared MAC. 0 or -EINVAL.
+ */
+int ike_integ_icv(enum cfg_integ i, const uint8_t *key, size_t klen, const uint8_t *data,
+                  size_t dlen, uint8_t *out);
 
 /* ---- IKE SA keys (RFC 7296 §2.14, §2.18) -------------------------------------------------- */
 
@@ -62,6 +71,8 @@ struct ike_keys {
  * prf(Ni | Nr, g^ir) (for AES128-XCBC the key is the first 8 octets of Ni and of Nr); for an
  * IKE SA rekey SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) with the old SA's PRF
  * old_prf. k->prf/encr/integ select the lengths. Returns 0 or -ENOMEM/-EINVAL.
+ * Nonces are 1..256 octets (RFC 7296 §3.9; 8 at least with AES128-XCBC). On failure k is left
+ * as it was, so old_sk_d may be &k->sk_d.
  */
 int ike_keys_derive(struct ike_keys *k, const struct secret *g_ir, const uint8_t *ni, size_t ni_len,
                     const uint8_t *nr, size_t nr_len, uint64_t spi_i, uint64_t spi_r,
@@ -125,7 +136,12 @@ void ike_dh_free(struct ike_dh *dh);
 /* Prepared cipher and integrity contexts for one direction of an IKE SA. */
 struct ike_sk;
 
-/* ke/ka are SK_ei/SK_ai or SK_er/SK_ar (ka is ignored, and may be empty, for AEAD). */
+/*
+ * ke/ka are SK_ei/SK_ai or SK_er/SK_ar (ka is ignored, and may be empty, for AEAD). Key lengths
+ * must match cfg_*_info; an AEAD cipher takes CFG_INTEG_NONE, a CBC cipher an integrity
+ * transform. -EINVAL, -ENOMEM, or -ENOPKG for DES-CBC when OpenSSL's legacy provider cannot be
+ * loaded.
+ */
 int ike_sk_new(enum cfg_encr encr, enum cfg_integ integ, const struct secret *ke,
                const struct secret *ka, struct ike_sk **out);
 void ike_sk_free(struct ike_sk *sk);
@@ -158,5 +174,10 @@ int ike_natd_hash(uint64_t spi_i, uint64_t spi_r, const uint8_t *addr, size_t ad
 /* COOKIE data (RFC 7296 §2.6): HMAC-SHA256(secret, Ni | IPi | SPIi), IKE_COOKIE_LEN bytes. */
 int ike_cookie_make(const uint8_t secret[32], const uint8_t *ni, size_t ni_len, const uint8_t *addr,
                     size_t addr_len, uint64_t spi_i, uint8_t out[IKE_COOKIE_LEN]);
+
+/* ---- process teardown -------------------------------------------------------------------- */
+
+/* Frees the cached OpenSSL handles and unloads providers loaded for DES (exit, tests). */
+void ike_crypto_cleanup(void);
 
 #endif
