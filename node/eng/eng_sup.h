@@ -22,7 +22,7 @@ struct eng_sup;
 /* Why an engine stopped serving. */
 enum eng_down_reason {
 	ENG_DOWN_EXITED = 1, /* the process exited or was killed (channel closed) */
-	ENG_DOWN_HUNG,	     /* no heartbeat for 3 periods */
+	ENG_DOWN_HUNG,       /* no heartbeat for 3 periods */
 	ENG_DOWN_PROTOCOL,   /* it sent something undecodable */
 	ENG_DOWN_STOPPED,    /* tandemd stopped it (configuration change, shutdown) */
 };
@@ -36,7 +36,7 @@ struct eng_sup_events {
 	void (*engine_up)(void *arg, const char *group, unsigned restarts);
 	/* it stopped: its tunnels are down; it is being restarted unless reason is STOPPED */
 	void (*engine_down)(void *arg, const char *group, enum eng_down_reason reason,
-			    uint64_t detect_ms);
+	                    uint64_t detect_ms);
 	/* outbound SA asks for more sequence numbers (answer with eng_lease_grant) */
 	void (*lease_request)(void *arg, uint32_t spi, uint64_t used, uint64_t limit);
 	/* inbound SA accepted sequence numbers up to `highest` */
@@ -45,15 +45,15 @@ struct eng_sup_events {
 	void (*lifetime)(void *arg, uint32_t spi, bool inbound, bool hard, uint64_t bytes);
 	/* an IKE datagram (non-ESP marker stripped) arrived on an engine's 4500 socket */
 	void (*ike_packet)(void *arg, const struct sockaddr_storage *src,
-			   const struct sockaddr_storage *dst, const uint8_t *p, size_t len);
+	                   const struct sockaddr_storage *dst, const uint8_t *p, size_t len);
 };
 
 /*
  * engine_path: the tandem-engine binary. Returns 0 or -errno. Nothing starts until
  * eng_sup_apply.
  */
-int eng_sup_new(struct event_base *base, const char *engine_path,
-		const struct eng_sup_events *ev, void *arg, struct eng_sup **out);
+int eng_sup_new(struct event_base *base, const char *engine_path, const struct eng_sup_events *ev,
+                void *arg, struct eng_sup **out);
 void eng_sup_free(struct eng_sup *sup);
 
 /*
@@ -96,11 +96,56 @@ struct eng_group_stats {
 	int pid;
 	unsigned restarts;
 	uint64_t last_down_ms; /* detection time of the last failure */
+	/* added with the implementation: */
+	const char *state;                /* "starting", "up", "down", "restarting", "stopped" */
+	enum eng_down_reason last_reason; /* 0 when it never failed */
+	int64_t last_down_unix;           /* when the last failure was detected, 0 if never */
+	uint64_t uptime_ms;               /* of the running engine, 0 unless up */
+	unsigned failures_in_row;         /* drives the restart back-off */
+	uint64_t next_restart_ms;         /* in how long the next start comes (restarting) */
+	uint64_t heartbeats;              /* received from the running engine */
+	uint64_t packets_in, packets_out; /* from its last heartbeat */
+	unsigned ntunnels;                /* tunnels the group serves */
+	const char *tunnels;              /* "NAME (IFNAME), ..." */
 };
-/* Calls fn for each group, then for each SA; fn's strings are borrowed. */
+/*
+ * Calls group_fn for each group, followed by sa_fn for each SA of that group and drop_fn for
+ * each of its drop reasons (counts since tandemd started, across engine restarts; reason
+ * "no_engine" counts ESP tandemd received while the group had no engine). fn's strings are
+ * borrowed.
+ */
 void eng_sup_walk(const struct eng_sup *sup,
-		  void (*group_fn)(void *arg, const struct eng_group_stats *g),
-		  void (*sa_fn)(void *arg, const struct eng_sa_stats *s),
-		  void (*drop_fn)(void *arg, const char *reason, uint64_t count), void *arg);
+                  void (*group_fn)(void *arg, const struct eng_group_stats *g),
+                  void (*sa_fn)(void *arg, const struct eng_sa_stats *s),
+                  void (*drop_fn)(void *arg, const char *reason, uint64_t count), void *arg);
+
+/* "exited", "hung", "protocol", "stopped". */
+const char *eng_down_reason_name(enum eng_down_reason r);
+
+/*
+ * Liveness and restart timing. The defaults are docs/engine.md's: heartbeat 20 ms, 3 missed
+ * beats = hung, 2 s to start, restart back-off 0 then 100 ms doubling up to 5 s, reset after
+ * 10 s of health, stats every 1 s. Tests shorten some of them.
+ */
+struct eng_sup_timing {
+	uint32_t heartbeat_ms;
+	uint32_t missed_beats;
+	uint32_t start_timeout_ms; /* spawn until Ready and the start-up requests acknowledged */
+	uint32_t backoff_first_ms; /* the second restart in a row waits this long */
+	uint32_t backoff_max_ms;
+	uint32_t healthy_ms; /* an engine up this long resets the back-off */
+	uint32_t stats_ms;   /* QueryStats period; 0 = never */
+};
+void eng_sup_timing_default(struct eng_sup_timing *t);
+/* Takes effect for engines started afterwards (and for the back-off at once). */
+void eng_sup_set_timing(struct eng_sup *sup, const struct eng_sup_timing *t);
+
+/*
+ * The Linux name of the TUN device of interface `ifname` in context `ctx`: the interface's
+ * own name when it is a valid Linux interface name (at most 15 bytes, no '/', ':' or blank),
+ * otherwise "tdm" + 8 hex digits of the FNV-1a hash of "CTX/IFNAME". out has room for 16.
+ * (A valid name already taken by an earlier tunnel interface also gets the hashed name.)
+ */
+void eng_tun_name(const char *ctx, const char *ifname, char out[16]);
 
 #endif

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals of the engine supervisor shared by the files of node/eng: the supervisor, its
+ * engine groups with their tunnels (TUN devices, addresses, routes), the UDP 4500 sockets,
+ * the SA store, the channel's transmit queue and the process primitives.
+ *
+ * Ownership: struct eng_sup owns its groups, sockets and SAs; a group owns its tunnels, its
+ * process (pid, pidfd), its end of the channel and the queued messages (with the descriptors
+ * they carry). A TUN descriptor belongs to tandemd only until the AttachTun carrying it is
+ * sent; a socket's descriptor stays tandemd's (the engine gets a duplicate).
+ */
+#ifndef TANDEM_NODE_ENG_ENG_INT_H
+#define TANDEM_NODE_ENG_ENG_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <event2/util.h>
+
+#include "node/core/buf.h"
+#include "node/core/log.h"
+#include "node/core/tmr.h"
+#include "node/eng/eng_codec.h"
+#include "node/eng/eng_sup.h"
+#include "node/net/rt.h"
+
+#ifndef TAILQ_FOREACH_SAFE /* BSD's; glibc's sys/queue.h lacks it */
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)                                     \
+	for ((var) = TAILQ_FIRST(head); (var) && ((tvar) = TAILQ_NEXT(var, field), 1); \
+	     (var) = (tvar))
+#endif
+
+#define ENG_NATT_PORT      4500
+#define ENG_MAX_DROPS      (ENG_MAX_STATS_DROPS + 1) /* the engine's reasons plus no_engine */
+#define ENG_DEFAULT_LEASE  65536u
+#define ENG_DEFAULT_RRE    1024u /* replay_report_every */
+#define ENG_DEFAULT_REFILL 50u
+#define ENG_DEFAULT_MTU    1400u /* TUN MTU when the tunnel sets none: fits ESP-in-UDP in 1500 */
+
+struct eng_group;
+
+/* ---- tunnels ------------------------------------------------------------------------------ */
+
+struct eng_tunnel {
+	TAILQ_ENTRY(eng_tunnel) entry;
+	struct eng_group *g;
+	char name[CFG_NAME_MAX];   /* the configured tunnel */
+	char cfg_if[CFG_NAME_MAX]; /* its bound interface, as configured */
+	char ctx[CFG_NAME_MAX];    /* the interface's context */
+	char ifname[16];           /* the TUN device's Linux name */
+	struct rt_prefix addrs[CFG_MAX_IF_ADDRS];
+	unsigned naddrs;
+	uint32_t mtu;
+	enum cfg_df_bit df;
+	struct sockaddr_storage local; /* tunnel local address, port 4500 */
+	struct rt_route *routes;       /* owned; ifindex filled when installed */
+	unsigned nroutes;
+	/* runtime */
+	unsigned ifindex; /* of the TUN device the running engine holds, 0 if none */
+	bool routes_on;
+	uint64_t attach_req;
+};
+
+/* ---- sockets ------------------------------------------------------------------------------ */
+
+struct eng_sock {
+	TAILQ_ENTRY(eng_sock) entry;
+	struct eng_sup *sup;
+	struct eng_group *g; /* the group whose engine receives on it */
+	struct sockaddr_storage local;
+	int fd;
+	struct event *ev; /* tandemd reads while the group has no engine */
+	bool reading;
+	bool seen; /* mark during apply */
+};
+
+/* ---- SAs ---------------------------------------------------------------------------------- */
+
+struct eng_sa {
+	TAILQ_ENTRY(eng_sa) entry;
+	struct esp_sa_params p; /* owned copy, keys included; seq_start = next install's */
+	uint64_t granted;       /* outbound: highest lease limit granted */
+	uint64_t reported;      /* inbound: highest sequence number an engine reported */
+	bool in_engine;         /* sent to the running engine */
+	bool used;              /* some engine had it installed since p.seq_start was set */
+	bool manual, seen;      /* from the configuration (eng_manual_apply); mark */
+	uint64_t install_req;
+	/* counters: base = earlier engines', cur = the running engine's last Stats */
+	uint64_t packets_base, bytes_base, packets_cur, bytes_cur;
+	uint64_t seq_seen, lease_seen; /* from the last Stats */
+};
+
+/* ---- engine groups ------------------------------------------------------------------------ */
+
+enum eng_state {
+	ENG_ST_IDLE = 0,
+	ENG_ST_STARTING, /* spawned; waiting for Ready and the start-up acks */
+	ENG_ST_UP,
+	ENG_ST_DYING,   /* failed; killed, waiting to reap it */
+	ENG_ST_BACKOFF, /* reaped (or spawn failed); restart timer armed */
+	ENG_ST_STOPPED, /* stopped on purpose */
+};
+
+struct eng_txmsg {
+	TAILQ_ENTRY(eng_txmsg) entry;
+	struct buf b;
+	int fd;        /* passed as SCM_RIGHTS, or -1 */
+	bool close_fd; /* tandemd's copy is closed once sent (TUN devices) */
+};
+TAILQ_HEAD(eng_txq, eng_txmsg);
+
+struct eng_drop_count {
+	char reason[ENG_DROP_REASON_MAX];
+	uint64_t base, cur;
+};
+
+struct eng_group {
+	TAILQ_ENTRY(eng_group) entry;
+	struct eng_sup *sup;
+	char name[CFG_NAME_MAX];
+	char *fingerprint; /* owned: tunnels, devices, addresses; a change restarts the engine */
+	TAILQ_HEAD(, eng_tunnel) tunnels;
+	enum eng_state state;
+	bool removing; /* free the group once its engine is reaped */
+	/* the running process */
+	pid_t pid;
+	int pidfd, chan;
+	struct event *ev_pid, *ev_chan, *ev_write;
+	struct eng_txq txq;
+	uint64_t next_req, barrier_req;
+	bool ready, barrier_acked;
+	struct tmr t_hb, t_restart, t_stats;
+	/* times (monotonic ms) */
+	uint64_t spawn_ms, up_ms, last_hb_ms, down_ms, restart_at_ms;
+	uint64_t hb_count, packets_in, packets_out;
+	/* history */
+	unsigned restarts, fails_in_row;
+	uint64_t last_detect_ms;
+	int64_t last_down_unix;
+	enum eng_down_reason last_reason;
+	struct eng_drop_count drops[ENG_MAX_DROPS];
+	unsigned ndrops;
+	struct log_rl rl_noeng;
+};
+
+/* ---- the supervisor ----------------------------------------------------------------------- */
+
+struct eng_sup {
+	struct event_base *base;
+	char engine_path[4096];
+	struct eng_sup_events ev;
+	void *arg;
+	struct eng_sup_timing tm;
+	struct rt_sock *rt; /* NULL when netlink is unavailable (logged once) */
+	TAILQ_HEAD(, eng_group) groups;
+	TAILQ_HEAD(, eng_sock) socks;
+	TAILQ_HEAD(, eng_sa) sas;
+	uint32_t lease_size, lease_refill_pct, replay_report_every;
+	_Alignas(8) uint8_t rx[ENG_MSG_MAX];
+};
+
+/* eng_proc.c: the engine process */
+int eng_proc_spawn(const char *path, int chan_child, pid_t *pid, int *pidfd);
+int eng_proc_kill(pid_t pid, int pidfd, int sig);
+/* Reaps pid if it has exited: 1 (status in *status), 0 (still running), -errno. */
+int eng_proc_reap(pid_t pid, int *status);
+/* "exit status N" / "signal N (NAME)" into out. */
+void eng_proc_status_str(int status, char *out, size_t cap);
+
+/* eng_chan.c: the channel */
+/* Queues a packed message (taking b's contents) with an optional descriptor, and flushes. */
+int eng_chan_send(struct eng_group *g, struct buf *b, int fd, bool close_fd);
+/* Sends what the queue holds; -EPIPE etc. when the engine is gone (caller takes it down). */
+int eng_chan_flush(struct eng_group *g);
+void eng_chan_clear(struct eng_group *g);
+/* Reads and dispatches what the channel holds (EV_READ callback). */
+void eng_chan_readable(evutil_socket_t fd, short what, void *arg);
+void eng_chan_writable(evutil_socket_t fd, short what, void *arg);
+
+/* eng_group.c: lifecycle */
+struct eng_group *eng_group_new(struct eng_sup *sup, const char *name);
+void eng_group_free(struct eng_group *g);
+void eng_group_start(struct eng_group *g);
+void eng_group_down(struct eng_group *g, enum eng_down_reason why);
+/* Stops the engine on purpose (bounded wait, then SIGKILL) and reaps it. */
+void eng_group_stop(struct eng_group *g);
+void eng_group_dispatch(struct eng_group *g, const struct eng_msg *m);
+uint64_t eng_group_req(struct eng_group *g);
+const char *eng_state_name(enum eng_state s);
+/* "X, Y" tunnel names into out. */
+void eng_group_tunnel_list(const struct eng_group *g, bool with_ifname, char *out, size_t cap);
+void eng_group_count_drop(struct eng_group *g, const char *reason, uint64_t cur, bool add);
+
+/* eng_net.c: TUN devices, addresses, routes, sockets */
+/* Creates the tunnel's TUN device, sets MTU and addresses, brings it up; fd in *fd. */
+int eng_tunnel_create(struct eng_sup *sup, struct eng_tunnel *t, int *fd);
+/* Sets the device down (a hung engine still holds it: this withdraws the routes at once). */
+void eng_tunnel_down(struct eng_sup *sup, struct eng_tunnel *t);
+/* Installs or withdraws the tunnel's routes: on when its engine is up and it has an outbound
+ * SA. */
+void eng_tunnel_sync_routes(struct eng_sup *sup, struct eng_tunnel *t);
+/* Replaces the tunnel's routes (takes ownership of routes), updating the kernel's. */
+void eng_tunnel_set_routes(struct eng_sup *sup, struct eng_tunnel *t, struct rt_route *routes,
+                           unsigned n);
+struct eng_tunnel *eng_tunnel_find(const struct eng_sup *sup, const char *name);
+void eng_tunnel_free(struct eng_tunnel *t);
+int eng_sock_open(struct eng_sup *sup, const struct sockaddr_storage *local, struct eng_sock **out);
+void eng_sock_free(struct eng_sock *s);
+/* tandemd reads the socket itself while its group has no engine (read = true). */
+void eng_sock_set_reading(struct eng_sock *s, bool read);
+struct eng_sock *eng_sock_find(const struct eng_sup *sup, const struct sockaddr_storage *local);
+bool eng_sockaddr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+void eng_sockaddr_str(const struct sockaddr_storage *a, char *out, size_t cap);
+
+/* eng_store.c: SAs */
+struct eng_sa *eng_store_find(const struct eng_sup *sup, uint32_t spi, bool inbound);
+struct eng_group *eng_sa_group(const struct eng_sup *sup, const struct eng_sa *sa);
+void eng_store_remove(struct eng_sup *sup, struct eng_sa *sa);
+/* Sends InstallSa for sa to its group's engine (seq_start and lease as the store says). */
+int eng_store_send(struct eng_sup *sup, struct eng_group *g, struct eng_sa *sa);
+/* The group's engine is gone: advance each SA's start past what it may have used. */
+void eng_store_engine_gone(struct eng_sup *sup, struct eng_group *g);
+/* Stats from the group's engine. */
+void eng_store_stats(struct eng_sup *sup, struct eng_group *g, const struct eng_msg *m);
+bool eng_tunnel_has_out_sa(const struct eng_sup *sup, const struct eng_tunnel *t);
+
+/* eng_plan.c: what a configuration asks for */
+struct eng_plan_group {
+	TAILQ_ENTRY(eng_plan_group) entry;
+	char name[CFG_NAME_MAX];
+	TAILQ_HEAD(, eng_tunnel) tunnels;
+	struct buf fp;
+};
+TAILQ_HEAD(eng_plan, eng_plan_group);
+int eng_plan_build(const struct cfg *cfg, struct eng_plan *plan);
+void eng_plan_free(struct eng_plan *plan);
+
+#endif
