@@ -192,15 +192,6 @@ ctl_ts_str(const struct esp_ts *ts, char *out, size_t cap)
 		         ts->eport);
 }
 
-static int
-ctl_finish(Tandem__Ctl__V1__Response *r, struct ctl_strs *strs, bool oom, struct buf *out)
-{
-	int rc = oom ? -ENOMEM : ctl_put_response(r, out);
-
-	ctl_strs_free(strs);
-	return rc;
-}
-
 int
 ctl_encode_tunnels(const struct ctl_tunnel *v, size_t n, struct buf *out)
 {
@@ -293,33 +284,6 @@ ctl_fill_ike_sa(Tandem__Ctl__V1__IkeSa *m, const struct ike_sa_state *st, uint64
 	       m->keys_digest;
 }
 
-int
-ctl_encode_ike_sas(const struct ike_sa_state *const *v, size_t n, uint64_t now_ms, struct buf *out)
-{
-	Tandem__Ctl__V1__Response r;
-	Tandem__Ctl__V1__IkeSaList list;
-	Tandem__Ctl__V1__IkeSa *m = calloc(n ? n : 1, sizeof(*m));
-	Tandem__Ctl__V1__IkeSa **mp = calloc(n ? n : 1, sizeof(*mp));
-	struct ctl_strs strs = {0};
-	bool oom = !m || !mp;
-	int rc;
-
-	tandem__ctl__v1__ike_sa_list__init(&list);
-	for (size_t i = 0; !oom && i < n; i++) {
-		oom = !ctl_fill_ike_sa(&m[i], v[i], now_ms, &strs);
-		mp[i] = &m[i];
-	}
-	list.n_ike_sa = n;
-	list.ike_sa = mp;
-	ctl_response_init(&r);
-	r.body_case = TANDEM__CTL__V1__RESPONSE__BODY_IKE_SAS;
-	r.ike_sas = &list;
-	rc = ctl_finish(&r, &strs, oom, out);
-	free(m);
-	free(mp);
-	return rc;
-}
-
 /* The traffic selectors of one side as strings (array and strings are kept in strs). */
 static char **
 ctl_ts_list(const struct esp_ts *ts, unsigned n, struct ctl_strs *strs)
@@ -383,40 +347,107 @@ ctl_fill_ipsec_sa(Tandem__Ctl__V1__IpsecSa *m, const struct ike_sa_state *st,
 	       m->ts_remote && m->keys_digest;
 }
 
+struct ctl_sa_list {
+	bool ipsec;
+	bool oom;
+	uint64_t now_ms;
+	ctl_sa_counters_fn counters;
+	void *arg;
+	struct ctl_strs strs; /* every message, array and string of the list */
+	void **msgs;          /* Tandem__Ctl__V1__IkeSa * or Tandem__Ctl__V1__IpsecSa * */
+	size_t n, cap;
+};
+
+struct ctl_sa_list *
+ctl_sa_list_new(bool ipsec, uint64_t now_ms, ctl_sa_counters_fn counters, void *arg)
+{
+	struct ctl_sa_list *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->ipsec = ipsec;
+	l->now_ms = now_ms;
+	l->counters = counters;
+	l->arg = arg;
+	return l;
+}
+
+/* A zeroed message of `size` bytes appended to the list (owned by its strs). */
+static void *
+ctl_sa_list_slot(struct ctl_sa_list *l, size_t size)
+{
+	void *m;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		void **v = realloc(l->msgs, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		l->msgs = v;
+		l->cap = cap;
+	}
+	m = ctl_strs_keep(&l->strs, calloc(1, size));
+	if (m)
+		l->msgs[l->n++] = m;
+	return m;
+}
+
 int
-ctl_encode_ipsec_sas(const struct ike_sa_state *const *v, size_t n, uint64_t now_ms,
-                     ctl_sa_counters_fn counters, void *arg, struct buf *out)
+ctl_sa_list_add(struct ctl_sa_list *l, const struct ike_sa_state *st)
+{
+	if (l->oom)
+		return -ENOMEM;
+	if (!l->ipsec) {
+		Tandem__Ctl__V1__IkeSa *m = ctl_sa_list_slot(l, sizeof(*m));
+
+		l->oom = !m || !ctl_fill_ike_sa(m, st, l->now_ms, &l->strs);
+		return l->oom ? -ENOMEM : 0;
+	}
+	for (unsigned j = 0; !l->oom && j < st->nchildren; j++) {
+		Tandem__Ctl__V1__IpsecSa *m = ctl_sa_list_slot(l, sizeof(*m));
+
+		l->oom = !m || !ctl_fill_ipsec_sa(m, st, &st->child[j], l->now_ms, l->counters,
+		                                  l->arg, &l->strs);
+	}
+	return l->oom ? -ENOMEM : 0;
+}
+
+void
+ctl_sa_list_free(struct ctl_sa_list *l)
+{
+	if (!l)
+		return;
+	ctl_strs_free(&l->strs);
+	free(l->msgs);
+	free(l);
+}
+
+int
+ctl_sa_list_finish(struct ctl_sa_list *l, struct buf *out)
 {
 	Tandem__Ctl__V1__Response r;
-	Tandem__Ctl__V1__IpsecSaList list;
-	Tandem__Ctl__V1__IpsecSa *m;
-	Tandem__Ctl__V1__IpsecSa **mp;
-	struct ctl_strs strs = {0};
-	size_t total = 0, k = 0;
-	bool oom;
-	int rc;
+	Tandem__Ctl__V1__IkeSaList ike;
+	Tandem__Ctl__V1__IpsecSaList ipsec;
+	int rc = -ENOMEM;
 
-	for (size_t i = 0; i < n; i++)
-		total += v[i]->nchildren;
-	m = calloc(total ? total : 1, sizeof(*m));
-	mp = calloc(total ? total : 1, sizeof(*mp));
-	oom = !m || !mp;
-	tandem__ctl__v1__ipsec_sa_list__init(&list);
-	for (size_t i = 0; !oom && i < n; i++) {
-		for (unsigned j = 0; !oom && j < v[i]->nchildren; j++, k++) {
-			oom = !ctl_fill_ipsec_sa(&m[k], v[i], &v[i]->child[j], now_ms, counters,
-			                         arg, &strs);
-			mp[k] = &m[k];
-		}
-	}
-	list.n_ipsec_sa = total;
-	list.ipsec_sa = mp;
 	ctl_response_init(&r);
-	r.body_case = TANDEM__CTL__V1__RESPONSE__BODY_IPSEC_SAS;
-	r.ipsec_sas = &list;
-	rc = ctl_finish(&r, &strs, oom, out);
-	free(m);
-	free(mp);
+	if (!l->oom && !l->ipsec) {
+		tandem__ctl__v1__ike_sa_list__init(&ike);
+		ike.n_ike_sa = l->n;
+		ike.ike_sa = (Tandem__Ctl__V1__IkeSa **)l->msgs;
+		r.body_case = TANDEM__CTL__V1__RESPONSE__BODY_IKE_SAS;
+		r.ike_sas = &ike;
+		rc = ctl_put_response(&r, out);
+	} else if (!l->oom) {
+		tandem__ctl__v1__ipsec_sa_list__init(&ipsec);
+		ipsec.n_ipsec_sa = l->n;
+		ipsec.ipsec_sa = (Tandem__Ctl__V1__IpsecSa **)l->msgs;
+		r.body_case = TANDEM__CTL__V1__RESPONSE__BODY_IPSEC_SAS;
+		r.ipsec_sas = &ipsec;
+		rc = ctl_put_response(&r, out);
+	}
+	ctl_sa_list_free(l);
 	return rc;
 }
 

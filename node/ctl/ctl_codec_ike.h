@@ -34,11 +34,19 @@ struct ctl_counter {
 
 /* Each appends one framed Response to out; returns 0 or -ENOMEM. */
 int ctl_encode_tunnels(const struct ctl_tunnel *v, size_t n, struct buf *out);
-/* now_ms is the engine clock the states' *_at_ms fields use. */
-int ctl_encode_ike_sas(const struct ike_sa_state *const *v, size_t n, uint64_t now_ms,
-                       struct buf *out);
-int ctl_encode_ipsec_sas(const struct ike_sa_state *const *v, size_t n, uint64_t now_ms,
-                         ctl_sa_counters_fn counters, void *arg, struct buf *out);
+/*
+ * A list of IKE SAs (show ike-sa) or of their Child SAs (show ipsec-sa) built while walking
+ * the engine: each add formats one state at once, so no state has to be copied. now_ms is
+ * the engine clock the states' *_at_ms fields use; counters (may be NULL) supplies traffic.
+ */
+struct ctl_sa_list;
+struct ctl_sa_list *ctl_sa_list_new(bool ipsec, uint64_t now_ms, ctl_sa_counters_fn counters,
+                                    void *arg);
+/* Returns 0 or -ENOMEM (the list is then unusable except for finish/free). */
+int ctl_sa_list_add(struct ctl_sa_list *l, const struct ike_sa_state *st);
+/* Appends the framed Response to out and frees the list. Returns 0 or -ENOMEM. */
+int ctl_sa_list_finish(struct ctl_sa_list *l, struct buf *out);
+void ctl_sa_list_free(struct ctl_sa_list *l);
 int ctl_encode_statistics(const struct ctl_counter *ike, size_t nike,
                           const struct ctl_counter *rejected, size_t nrejected,
                           const struct ctl_counter *esp, size_t nesp, struct buf *out);
