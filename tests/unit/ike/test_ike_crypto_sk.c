@@ -8,8 +8,10 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -659,6 +661,35 @@ test_seal_refuses_bad_lengths(void **state)
 	ike_sk_free(sk);
 }
 
+/*
+ * DES-CBC needs OpenSSL's legacy provider. CTest runs this binary a second time with
+ * OPENSSL_MODULES pointing nowhere and TANDEM_EXPECT_NO_LEGACY=1: DES must then fail with
+ * -ENOPKG (every time), while 3DES and AES, in the default provider, keep working.
+ */
+static void
+test_des_legacy_provider(void **state)
+{
+	struct combo des = {CFG_ENCR_DES_CBC, CFG_INTEG_HMAC_SHA1_96};
+	struct secret ke = {0}, ka = {0};
+	struct ike_sk *sk = NULL;
+	uint8_t k[20] = {0};
+	bool absent = getenv("TANDEM_EXPECT_NO_LEGACY") != NULL;
+
+	(void)state;
+	assert_int_equal(secret_set(&ke, k, 8), 0);
+	assert_int_equal(secret_set(&ka, k, 20), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(ike_sk_new(des.encr, des.integ, &ke, &ka, &sk),
+		                 absent ? -ENOPKG : 0);
+		ike_sk_free(sk);
+		sk = NULL;
+	}
+	ike_sk_free(sk_make((struct combo){CFG_ENCR_3DES_CBC, CFG_INTEG_HMAC_SHA1_96}, 1));
+	ike_sk_free(sk_make((struct combo){CFG_ENCR_AES128_GCM16, CFG_INTEG_NONE}, 1));
+	secret_clear(&ke);
+	secret_clear(&ka);
+}
+
 static int
 teardown_group(void **state)
 {
@@ -671,6 +702,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_des_legacy_provider),
 	        cmocka_unit_test(test_rfc7634_ikev2_example),
 	        cmocka_unit_test(test_rfc8439_open),
 	        cmocka_unit_test(test_gcm_seal_zero_vectors),
