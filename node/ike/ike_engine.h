@@ -31,8 +31,8 @@ struct ike_io {
 	 * p is borrowed; the engine keeps its own copy for retransmission.
 	 */
 	void (*send)(void *arg, const struct sockaddr_storage *local,
-		     const struct sockaddr_storage *remote, const uint8_t *p, size_t len,
-		     uint64_t commit);
+	             const struct sockaddr_storage *remote, const uint8_t *p, size_t len,
+	             uint64_t commit);
 	/* Random bytes for SPIs, nonces, IVs and secrets. */
 	void (*random)(void *arg, uint8_t *p, size_t len);
 	/* Data plane: install or delete one direction of a Child SA. */
@@ -43,12 +43,12 @@ struct ike_io {
 enum ike_change {
 	IKE_CH_CREATED = 1, /* a half-open IKE SA exists (keys derived after IKE_SA_INIT) */
 	IKE_CH_ESTABLISHED, /* IKE_AUTH done: authenticated, first Child SA up */
-	IKE_CH_MSGID,	    /* only message IDs moved (an exchange completed or started) */
+	IKE_CH_MSGID,       /* only message IDs moved (an exchange completed or started) */
 	IKE_CH_CHILD_ADDED, /* a Child SA was created (CREATE_CHILD_SA) */
 	IKE_CH_CHILD_REKEYED,
 	IKE_CH_CHILD_DELETED,
-	IKE_CH_REKEYED,	    /* this IKE SA replaced `old_spi_i/old_spi_r` (RFC 7296 §2.18) */
-	IKE_CH_DELETED,	    /* the IKE SA and all its Child SAs are gone */
+	IKE_CH_REKEYED, /* this IKE SA replaced `old_spi_i/old_spi_r` (RFC 7296 §2.18) */
+	IKE_CH_DELETED, /* the IKE SA and all its Child SAs are gone */
 };
 
 /*
@@ -58,20 +58,20 @@ enum ike_change {
  */
 struct ike_observer {
 	void (*changed)(void *arg, const struct ike_sa_state *st, enum ike_change what,
-			uint64_t commit);
+	                uint64_t commit);
 	/* a tunnel has (up = true) or no longer has an established Child SA */
 	void (*tunnel)(void *arg, const char *tunnel, bool up, const char *reason);
 };
 
 struct ike_engine_opts {
 	uint32_t half_open_cookie_threshold; /* cookies above this many half-open SAs (§2.6) */
-	uint32_t retransmit_base_ms;	     /* first retransmission timeout (default 1000) */
-	uint32_t retransmit_tries;	     /* give up after this many sends (default 6) */
+	uint32_t retransmit_base_ms;         /* first retransmission timeout (default 1000) */
+	uint32_t retransmit_tries;           /* give up after this many sends (default 6) */
 	uint32_t initiate_backoff_max_ms;    /* re-initiation back-off cap (default 60000) */
 };
 
 int ike_engine_new(const struct ike_engine_opts *o, const struct ike_io *io, void *io_arg,
-		   const struct ike_observer *obs, void *obs_arg, struct ike_engine **out);
+                   const struct ike_observer *obs, void *obs_arg, struct ike_engine **out);
 void ike_engine_free(struct ike_engine *e);
 
 /*
@@ -83,11 +83,15 @@ void ike_engine_set_config(struct ike_engine *e, const struct cfg *cfg, uint64_t
 
 /* A datagram arrived (non-ESP marker already stripped). */
 void ike_engine_input(struct ike_engine *e, uint64_t now_ms, const struct sockaddr_storage *local,
-		      const struct sockaddr_storage *remote, const uint8_t *p, size_t len);
+                      const struct sockaddr_storage *remote, const uint8_t *p, size_t len);
 /* Runs timers due at now_ms; returns when the next one is due (UINT64_MAX: none). */
 uint64_t ike_engine_tick(struct ike_engine *e, uint64_t now_ms);
 
-/* Operator actions (seed 004 §11). Return 0 or -ENOENT (no such tunnel). */
+/*
+ * Operator actions (seed 004 §11). Return 0 or -ENOENT (no such tunnel); ike_engine_initiate
+ * also -EINVAL for a tunnel the engine may not initiate (on-demand, manual, shutdown,
+ * responder-only, or not IKEv2 with pre-shared keys) and -EAGAIN on a standby.
+ */
 int ike_engine_initiate(struct ike_engine *e, const char *tunnel, uint64_t now_ms);
 int ike_engine_clear_ike(struct ike_engine *e, const char *tunnel, uint64_t now_ms);
 int ike_engine_clear_ipsec(struct ike_engine *e, const char *tunnel, uint64_t now_ms);
@@ -102,7 +106,7 @@ int ike_engine_rekey(struct ike_engine *e, const char *tunnel, bool ike, uint64_
 
 /* The data plane reported a byte lifetime: soft -> rekey that Child SA, hard -> delete it. */
 void ike_engine_child_lifetime(struct ike_engine *e, uint32_t spi, bool inbound, bool hard,
-			       uint64_t now_ms);
+                               uint64_t now_ms);
 
 /*
  * Cluster roles (the HA layer decides, the daemon calls). On a standby the engine keeps
@@ -116,9 +120,33 @@ void ike_engine_forget(struct ike_engine *e, uint64_t spi_i, uint64_t spi_r);
 void ike_engine_set_standby(struct ike_engine *e, bool standby);
 void ike_engine_activate(struct ike_engine *e, uint64_t now_ms);
 
+/*
+ * The host's sequence-number state of one Child SA direction, as the data plane and the lease
+ * grants report it (DESIGN.md, leases): outbound, the lease limit granted (out_lease_limit);
+ * inbound, the highest number accepted (in_highest). The engine keeps the largest value it was
+ * told and carries it in every later change it reports; it reports no change for this alone.
+ */
+void ike_engine_child_seq(struct ike_engine *e, uint32_t spi, bool inbound, uint64_t value);
+
+/*
+ * The data plane received ESP for an SPI it does not know from `remote`: if an IKE SA with
+ * that peer is established, the engine tells the peer with an INVALID_SPI notify (RFC 7296
+ * §1.5, protected INFORMATIONAL), rate-limited.
+ */
+void ike_engine_esp_unknown_spi(struct ike_engine *e, uint32_t spi,
+                                const struct sockaddr_storage *remote, uint64_t now_ms);
+
+/*
+ * Wall-clock time for displays and for moving imported SAs between nodes' clocks: the host
+ * says what Unix time (milliseconds) its engine clock's now_ms is. Call it at start and from
+ * time to time (after a clock step). Without it, established_unix stays 0 and imported
+ * times are taken as they are.
+ */
+void ike_engine_set_wallclock(struct ike_engine *e, int64_t unix_ms, uint64_t now_ms);
+
 /* Walks every IKE SA (for hactl show ike-sa / ipsec-sa / tunnel); st is borrowed. */
 void ike_engine_walk(const struct ike_engine *e,
-		     void (*fn)(void *arg, const struct ike_sa_state *st), void *arg);
+                     void (*fn)(void *arg, const struct ike_sa_state *st), void *arg);
 
 /* Counters for `hactl show statistics` (seed 004 §10). */
 struct ike_stats {
