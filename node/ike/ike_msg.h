@@ -67,6 +67,7 @@ enum ike_reject {
 	IKE_REJ_XFORM_ATTR_AF,	     /* XFORM_ATTRIB_AF_Bit Set (key length must be TV) */
 	IKE_REJ_XFORM_ATTR_LENGTH,   /* XFORM_ATTRIB_LENGTH_ERROR :%u bytes of Attribute Received:%u */
 	IKE_REJ_XFORM_ATTR_TYPE,     /* INVALID_XFORM_ATTRIB_TYPE:%u Prop Num:%u */
+	IKE_REJ_XFORM_KEY_LENGTH,    /* a Key Length of 0 (struct ike_transform: 0 = absent) */
 	IKE_REJ_KE_INCOMPLETE,
 	IKE_REJ_KE_LENGTH,
 	IKE_REJ_NONCE_INCOMPLETE,
