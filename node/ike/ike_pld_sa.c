@@ -46,6 +46,9 @@ parse_attrs(struct ike_pctx *pc, struct cur c, struct ike_transform *t, uint8_t 
 		/* A second Key Length would make the transform ambiguous. */
 		if ((at & ~IKE_ATTR_AF) != IKE_ATTR_KEY_LENGTH || have_keylen)
 			return ike_perr_set(pc, IKE_REJ_XFORM_ATTR_TYPE, at & ~IKE_ATTR_AF, pnum);
+		/* No cipher has a 0-bit key, and keylen 0 means "no attribute" to the caller. */
+		if (val == 0)
+			return ike_perr_set(pc, IKE_REJ_XFORM_KEY_LENGTH, val, pnum);
 		have_keylen = true;
 		t->keylen = val;
 	}
