@@ -255,6 +255,9 @@ static const struct rcase cases[] = {
          "INVALID_XFORM_ATTRIB_TYPE:14 Prop Num:1", K_CHAIN, 0, 0, IKE_PLD_SA,
          BYTES(GH(0, 0, 28), PROP(0, 24, 1, 1, 0, 1), XF(0, 16, 1, 12), 0x80, 14, 0, 128, 0x80, 14,
                1, 0)},
+        {"xform_key_length_zero", IKE_REJ_XFORM_KEY_LENGTH, IKE_PLD_SA, 0, 1,
+         "XFORM_ATTRIB_KEY_LENGTH:0 invalid in PROPOSAL_1", K_CHAIN, 0, 0, IKE_PLD_SA,
+         BYTES(GH(0, 0, 24), PROP(0, 20, 1, 1, 0, 1), XF(0, 12, 1, 12), 0x80, 14, 0, 0)},
         /* ---- KE, Nonce (§3.4, §3.9) */
         {"ke_incomplete", IKE_REJ_KE_INCOMPLETE, IKE_PLD_KE, 4, 0,
          "KEY EXCHANGE PAYLOAD:Incomplete data received:4 bytes", K_CHAIN, 0, 0, IKE_PLD_KE,
