@@ -127,8 +127,10 @@ bool esp_sa_lease_want(struct esp_sa *sa, uint64_t *used, uint64_t *limit);
 uint64_t esp_sa_lease_grant(struct esp_sa *sa, uint64_t limit);
 
 /*
- * Inbound: true every replay_report_every accepted packets; *highest is the highest number
- * accepted (only verified packets move it).
+ * Inbound: true each time the highest accepted number moved replay_report_every / 2 past
+ * the last report; *highest is that number (only verified packets move it). A restarted
+ * engine starts its window at the last report + replay_report_every, so the margin holds
+ * whatever a batch in flight accepts.
  */
 bool esp_sa_replay_report_due(struct esp_sa *sa, uint64_t *highest);
 

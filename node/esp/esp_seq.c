@@ -31,7 +31,7 @@ esp_seq_init(struct esp_sa *sa, const struct esp_sa_opts *o)
 	atomic_init(&sa->refill_at, esp_refill_point(start, sa->p.lease_limit, sa->refill_pct));
 	atomic_init(&sa->lease_asked, false);
 	atomic_init(&sa->accepted, 0);
-	atomic_init(&sa->reported, 0);
+	atomic_init(&sa->reported, sa->p.inbound ? sa->p.seq_start : 0);
 	atomic_init(&sa->life_bytes, 0);
 	atomic_init(&sa->life_flags, 0);
 }
@@ -88,18 +88,26 @@ esp_sa_lease_grant(struct esp_sa *sa, uint64_t limit)
 	return limit;
 }
 
+/*
+ * A restarted engine refuses everything up to the last report + report_every (docs/engine.md).
+ * Reporting each time the top moved half that step keeps the unreported distance below the
+ * step even while a batch is in flight, and counting numbers rather than packets keeps it so
+ * when the peer's numbers jump.
+ */
 bool
 esp_sa_replay_report_due(struct esp_sa *sa, uint64_t *highest)
 {
-	uint64_t acc = atomic_load(&sa->accepted), rep = atomic_load(&sa->reported);
+	uint64_t step = sa->report_every / 2u ? sa->report_every / 2u : 1u, top;
+	uint64_t rep = atomic_load(&sa->reported);
 
-	if (!sa->p.inbound || sa->report_every == 0 || acc - rep < sa->report_every)
-		return false;
-	if (!atomic_compare_exchange_strong(&sa->reported, &rep, acc))
+	if (!sa->p.inbound || sa->report_every == 0)
 		return false;
 	esp_sa_lock(sa);
-	*highest = sa->rp.top;
+	top = sa->rp.top;
 	esp_sa_unlock(sa);
+	if (top < rep + step || !atomic_compare_exchange_strong(&sa->reported, &rep, top))
+		return false;
+	*highest = top;
 	return true;
 }
 
