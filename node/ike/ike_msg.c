@@ -114,29 +114,29 @@ ike_perr_set(struct ike_pctx *pc, enum ike_reject r, uint32_t a, uint32_t b)
 
 typedef int (*ike_pld_parse_fn)(struct ike_pctx *pc, struct cur body);
 
-/* What the codec understands, indexed by type - IKE_PLD_SA. */
+/* What the codec understands, indexed by payload type (SKF is handled by the walk). */
 struct pld_desc {
 	ike_pld_parse_fn parse; /* NULL: SK and SKF, handled by the walk */
 	bool once;              /* may appear once per message (outer and inner together) */
 };
 
-static const struct pld_desc pld_descs[] = {
-        [IKE_PLD_SA - IKE_PLD_SA] = {ike_pld_parse_sa, true},
-        [IKE_PLD_KE - IKE_PLD_SA] = {ike_pld_parse_ke, true},
-        [IKE_PLD_IDI - IKE_PLD_SA] = {ike_pld_parse_id, true},
-        [IKE_PLD_IDR - IKE_PLD_SA] = {ike_pld_parse_id, true},
-        [IKE_PLD_CERT - IKE_PLD_SA] = {ike_pld_parse_cert, false},
-        [IKE_PLD_CERTREQ - IKE_PLD_SA] = {ike_pld_parse_certreq, false},
-        [IKE_PLD_AUTH - IKE_PLD_SA] = {ike_pld_parse_auth, true},
-        [IKE_PLD_NONCE - IKE_PLD_SA] = {ike_pld_parse_nonce, true},
-        [IKE_PLD_NOTIFY - IKE_PLD_SA] = {ike_pld_parse_notify, false},
-        [IKE_PLD_DELETE - IKE_PLD_SA] = {ike_pld_parse_delete, false},
-        [IKE_PLD_VENDOR - IKE_PLD_SA] = {ike_pld_parse_vendor, false},
-        [IKE_PLD_TSI - IKE_PLD_SA] = {ike_pld_parse_ts, true},
-        [IKE_PLD_TSR - IKE_PLD_SA] = {ike_pld_parse_ts, true},
-        [IKE_PLD_SK - IKE_PLD_SA] = {NULL, true},
-        [IKE_PLD_CP - IKE_PLD_SA] = {ike_pld_parse_cp, true},
-        [IKE_PLD_EAP - IKE_PLD_SA] = {ike_pld_parse_eap, true},
+static const struct pld_desc pld_descs[IKE_PLD_EAP + 1] = {
+        [IKE_PLD_SA] = {ike_pld_parse_sa, true},
+        [IKE_PLD_KE] = {ike_pld_parse_ke, true},
+        [IKE_PLD_IDI] = {ike_pld_parse_id, true},
+        [IKE_PLD_IDR] = {ike_pld_parse_id, true},
+        [IKE_PLD_CERT] = {ike_pld_parse_cert, false},
+        [IKE_PLD_CERTREQ] = {ike_pld_parse_certreq, false},
+        [IKE_PLD_AUTH] = {ike_pld_parse_auth, true},
+        [IKE_PLD_NONCE] = {ike_pld_parse_nonce, true},
+        [IKE_PLD_NOTIFY] = {ike_pld_parse_notify, false},
+        [IKE_PLD_DELETE] = {ike_pld_parse_delete, false},
+        [IKE_PLD_VENDOR] = {ike_pld_parse_vendor, false},
+        [IKE_PLD_TSI] = {ike_pld_parse_ts, true},
+        [IKE_PLD_TSR] = {ike_pld_parse_ts, true},
+        [IKE_PLD_SK] = {NULL, true},
+        [IKE_PLD_CP] = {ike_pld_parse_cp, true},
+        [IKE_PLD_EAP] = {ike_pld_parse_eap, true},
 };
 
 static bool
@@ -228,13 +228,12 @@ walk_payload(struct walk *w)
 		return ike_perr_set(pc, IKE_REJ_UNSUPPORTED_CRITICAL, pc->type, 0);
 	if (msg->npld >= IKE_MAX_PAYLOADS)
 		return ike_perr_set(pc, IKE_REJ_TOO_MANY_PAYLOADS, pc->type, IKE_MAX_PAYLOADS);
-	if (known && pc->type != IKE_PLD_SKF && pld_descs[pc->type - IKE_PLD_SA].once &&
-	    pld_seen(msg, pc->type))
+	if (known && pc->type != IKE_PLD_SKF && pld_descs[pc->type].once && pld_seen(msg, pc->type))
 		return ike_perr_set(pc, IKE_REJ_DUPLICATE_PAYLOAD, pc->type, 0);
 	if (pc->type == IKE_PLD_SK || pc->type == IKE_PLD_SKF)
 		rc = walk_sk(w);
 	else if (known)
-		rc = pld_descs[pc->type - IKE_PLD_SA].parse(pc, w->body);
+		rc = pld_descs[pc->type].parse(pc, w->body);
 	if (rc)
 		return rc;
 	msg->pld[msg->npld].type = pc->type;

@@ -94,7 +94,7 @@ check_xform_last(struct ike_pctx *pc, uint8_t last, bool is_last, uint8_t ntrans
 static int
 parse_transforms(struct ike_pctx *pc, struct cur c, struct ike_proposal *p)
 {
-	uint8_t last;
+	uint8_t last = XFORM_LAST;
 	int rc;
 
 	for (uint8_t i = 0; i < p->ntrans; i++) {
