@@ -265,59 +265,97 @@ test_rt_sa_response_number(void **state)
 	free(msg);
 }
 
-/* IKE_AUTH plaintext chain: IDi, AUTH, SA, TSi, TSr, N(INITIAL_CONTACT) via parse_inner. */
+/* What an IKE_AUTH request carries inside SK (test_rt_auth_inner). */
+struct auth_sample {
+	struct ike_pld_sa sa;
+	struct ike_ts tsi[2], tsr[1];
+	uint8_t auth[32];
+	uint8_t fqdn[14];
+};
+
+static void
+auth_sample_init(struct auth_sample *a)
+{
+	memset(a, 0, sizeof(*a));
+	fill(a->auth, sizeof(a->auth), 9);
+	memcpy(a->fqdn, "gw.example.net", sizeof(a->fqdn));
+	a->sa.nprops = 1;
+	a->sa.props[0] = (struct ike_proposal){.num = 1,
+	                                       .proto = IKE_PROTO_ESP,
+	                                       .spi_len = 4,
+	                                       .spi = {0xde, 0xad, 0xbe, 0xef},
+	                                       .ntrans = 2};
+	a->sa.props[0].trans[0] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256};
+	a->sa.props[0].trans[1] = (struct ike_transform){IKE_TRANS_ESN, IKE_ESN_YES, 0};
+	a->tsi[0] = (struct ike_ts){.type = IKE_TS_IPV4_ADDR_RANGE,
+	                            .eport = 65535,
+	                            .start = {10, 2, 0, 0},
+	                            .end = {10, 2, 0, 255}};
+	a->tsi[1] = (struct ike_ts){
+	        .type = IKE_TS_IPV6_ADDR_RANGE, .proto = 6, .sport = 443, .eport = 443};
+	fill(a->tsi[1].start, 16, 0x20);
+	fill(a->tsi[1].end, 16, 0x30);
+	/* OPAQUE ports (RFC 7296 §3.13.1): start 65535, end 0 */
+	a->tsr[0] = (struct ike_ts){.type = IKE_TS_IPV4_ADDR_RANGE,
+	                            .proto = 1,
+	                            .sport = 65535,
+	                            .eport = 0,
+	                            .start = {10, 1, 0, 0},
+	                            .end = {10, 1, 0, 255}};
+}
+
+/* Builds the IKE_AUTH plaintext chain: IDi, AUTH, N(INITIAL_CONTACT), SA, TSi, TSr. */
+static void
+auth_sample_build(const struct auth_sample *a, struct ike_mb *chain)
+{
+	ike_mb_init_chain(chain);
+	assert_int_equal(ike_mb_id(chain, IKE_PLD_IDI, IKE_ID_FQDN, a->fqdn, sizeof(a->fqdn)), 0);
+	assert_int_equal(ike_mb_auth(chain, IKE_AUTH_PSK, a->auth, sizeof(a->auth)), 0);
+	assert_int_equal(ike_mb_notify(chain, 0, NULL, 0, IKE_N_INITIAL_CONTACT, NULL, 0), 0);
+	assert_int_equal(ike_mb_sa(chain, &a->sa), 0);
+	assert_int_equal(ike_mb_ts(chain, IKE_PLD_TSI, a->tsi, 2), 0);
+	assert_int_equal(ike_mb_ts(chain, IKE_PLD_TSR, a->tsr, 1), 0);
+	assert_int_equal(ike_mb_finish(chain), 0);
+	assert_int_equal(ike_mb_first(chain), IKE_PLD_IDI);
+	corpus_dump((const uint8_t[]){IKE_PLD_IDI, 0x09}, 2, chain->b.b_data, chain->b.b_len);
+}
+
+static void
+auth_sample_check(const struct auth_sample *a, const struct ike_msg *msg)
+{
+	assert_true(msg->has_idi && msg->has_auth && msg->has_sa && msg->has_tsi && msg->has_tsr);
+	assert_int_equal(msg->npld, 7); /* SK + 6 inner */
+	assert_int_equal(msg->idi.type, IKE_ID_FQDN);
+	assert_true(cur_eq(msg->idi.data, a->fqdn, sizeof(a->fqdn)));
+	/* The ID body (what AUTH signs, RFC 7296 §2.15) is type, 3 reserved octets and data. */
+	assert_int_equal(msg->idi.body.len, 4 + sizeof(a->fqdn));
+	assert_int_equal(msg->idi.body.p[0], IKE_ID_FQDN);
+	assert_memory_equal(msg->idi.body.p + 1, "\0\0\0", 3);
+	assert_ptr_equal(msg->idi.body.p + 4, msg->idi.data.p);
+	assert_int_equal(msg->auth.method, IKE_AUTH_PSK);
+	assert_true(cur_eq(msg->auth.data, a->auth, sizeof(a->auth)));
+	assert_sa_equal(&msg->sa, &a->sa);
+	assert_int_equal(msg->tsi.n, 2);
+	assert_int_equal(msg->tsr.n, 1);
+	assert_memory_equal(&msg->tsi.ts[0], &a->tsi[0], sizeof(a->tsi[0]));
+	assert_memory_equal(&msg->tsi.ts[1], &a->tsi[1], sizeof(a->tsi[1]));
+	assert_memory_equal(&msg->tsr.ts[0], &a->tsr[0], sizeof(a->tsr[0]));
+	assert_non_null(ike_msg_notify(msg, IKE_N_INITIAL_CONTACT));
+}
+
+/* IKE_AUTH: the plaintext chain in an SK payload, parsed with ike_msg_parse_inner. */
 static void
 test_rt_auth_inner(void **state)
 {
-	struct ike_pld_sa sa;
-	struct ike_ts tsi[2], tsr[1];
+	struct auth_sample a;
 	struct ike_mb chain, mb;
 	struct ike_msg *msg = calloc(1, sizeof(*msg));
 	struct ike_perr err;
-	uint8_t auth[32], fqdn[] = "gw.example.net";
 	size_t aad_len = 0, body_off = 0;
 
 	(void)state;
-	fill(auth, sizeof(auth), 9);
-	memset(&sa, 0, sizeof(sa));
-	sa.nprops = 1;
-	sa.props[0] = (struct ike_proposal){.num = 1,
-	                                    .proto = IKE_PROTO_ESP,
-	                                    .spi_len = 4,
-	                                    .spi = {0xde, 0xad, 0xbe, 0xef},
-	                                    .ntrans = 2};
-	sa.props[0].trans[0] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256};
-	sa.props[0].trans[1] = (struct ike_transform){IKE_TRANS_ESN, IKE_ESN_YES, 0};
-	memset(tsi, 0, sizeof(tsi));
-	memset(tsr, 0, sizeof(tsr));
-	tsi[0] = (struct ike_ts){.type = IKE_TS_IPV4_ADDR_RANGE,
-	                         .proto = 0,
-	                         .sport = 0,
-	                         .eport = 65535,
-	                         .start = {10, 2, 0, 0},
-	                         .end = {10, 2, 0, 255}};
-	tsi[1] = (struct ike_ts){
-	        .type = IKE_TS_IPV6_ADDR_RANGE, .proto = 6, .sport = 443, .eport = 443};
-	fill(tsi[1].start, 16, 0x20);
-	fill(tsi[1].end, 16, 0x30);
-	tsr[0] = (struct ike_ts){.type = IKE_TS_IPV4_ADDR_RANGE,
-	                         .proto = 1,
-	                         .sport = 65535,
-	                         .eport = 0,
-	                         .start = {10, 1, 0, 0},
-	                         .end = {10, 1, 0, 255}};
-
-	ike_mb_init_chain(&chain);
-	assert_int_equal(ike_mb_id(&chain, IKE_PLD_IDI, IKE_ID_FQDN, fqdn, sizeof(fqdn) - 1), 0);
-	assert_int_equal(ike_mb_auth(&chain, IKE_AUTH_PSK, auth, sizeof(auth)), 0);
-	assert_int_equal(ike_mb_notify(&chain, 0, NULL, 0, IKE_N_INITIAL_CONTACT, NULL, 0), 0);
-	assert_int_equal(ike_mb_sa(&chain, &sa), 0);
-	assert_int_equal(ike_mb_ts(&chain, IKE_PLD_TSI, tsi, 2), 0);
-	assert_int_equal(ike_mb_ts(&chain, IKE_PLD_TSR, tsr, 1), 0);
-	assert_int_equal(ike_mb_finish(&chain), 0);
-	assert_int_equal(ike_mb_first(&chain), IKE_PLD_IDI);
-	corpus_dump((const uint8_t[]){IKE_PLD_IDI, 0x09}, 2, chain.b.b_data, chain.b.b_len);
-
+	auth_sample_init(&a);
+	auth_sample_build(&a, &chain);
 	/* The outer message: an SK whose body is the plaintext itself (no cipher here). */
 	ike_mb_init(&mb, &hdr_auth);
 	assert_int_equal(ike_mb_sk(&mb, ike_mb_first(&chain), chain.b.b_len, &aad_len, &body_off),
@@ -326,8 +364,8 @@ test_rt_auth_inner(void **state)
 	memcpy(mb.b.b_data + body_off, chain.b.b_data, chain.b.b_len);
 	assert_int_equal(aad_len, IKE_HDR_LEN + IKE_GENERIC_HDR_LEN);
 	assert_int_equal(body_off, IKE_HDR_LEN + IKE_GENERIC_HDR_LEN);
-
 	corpus_dump(NULL, 0, mb.b.b_data, mb.b.b_len);
+
 	assert_int_equal(ike_msg_parse(mb.b.b_data, mb.b.b_len, msg, &err), 0);
 	assert_true(msg->has_sk);
 	assert_int_equal(msg->sk.inner_next, IKE_PLD_IDI);
@@ -338,24 +376,7 @@ test_rt_auth_inner(void **state)
 	                                     msg->sk.body.len, &err),
 	                 0);
 	assert_int_equal(err.reason, IKE_REJ_NONE);
-	assert_true(msg->has_idi && msg->has_auth && msg->has_sa && msg->has_tsi && msg->has_tsr);
-	assert_int_equal(msg->npld, 7); /* SK + 6 inner */
-	assert_int_equal(msg->idi.type, IKE_ID_FQDN);
-	assert_true(cur_eq(msg->idi.data, fqdn, sizeof(fqdn) - 1));
-	/* The ID body (what AUTH signs, RFC 7296 §2.15) is type, 3 reserved octets and data. */
-	assert_int_equal(msg->idi.body.len, 4 + sizeof(fqdn) - 1);
-	assert_int_equal(msg->idi.body.p[0], IKE_ID_FQDN);
-	assert_memory_equal(msg->idi.body.p + 1, "\0\0\0", 3);
-	assert_ptr_equal(msg->idi.body.p + 4, msg->idi.data.p);
-	assert_int_equal(msg->auth.method, IKE_AUTH_PSK);
-	assert_true(cur_eq(msg->auth.data, auth, sizeof(auth)));
-	assert_sa_equal(&msg->sa, &sa);
-	assert_int_equal(msg->tsi.n, 2);
-	assert_int_equal(msg->tsr.n, 1);
-	assert_memory_equal(&msg->tsi.ts[0], &tsi[0], sizeof(tsi[0]));
-	assert_memory_equal(&msg->tsi.ts[1], &tsi[1], sizeof(tsi[1]));
-	assert_memory_equal(&msg->tsr.ts[0], &tsr[0], sizeof(tsr[0]));
-	assert_non_null(ike_msg_notify(msg, IKE_N_INITIAL_CONTACT));
+	auth_sample_check(&a, msg);
 	ike_mb_fini(&mb);
 	ike_mb_fini(&chain);
 	free(msg);
