@@ -174,7 +174,12 @@ enum ike_notify {
 	IKE_N_SIGNATURE_HASH_ALGORITHMS = 16431,	 /* RFC 7427 */
 };
 
-/* Names for logs ("IKE_SA_INIT", "NO_PROPOSAL_CHOSEN", ...); "UNKNOWN(n)"-style otherwise. */
+/*
+ * Names for logs ("IKE_SA_INIT", "NO_PROPOSAL_CHOSEN", ...): static strings, never NULL. A
+ * number without a name gets "UNKNOWN" (notifies: "UNKNOWN_ERROR", "PRIVATE_ERROR",
+ * "UNKNOWN_STATUS" or "PRIVATE_STATUS" by RFC 7296 §3.10.1 range), so callers print the
+ * number next to the name; no buffer, no state.
+ */
 const char *ike_exch_name(uint8_t exch);
 const char *ike_pld_name(uint8_t type);
 const char *ike_notify_name(uint16_t type);
