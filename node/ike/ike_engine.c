@@ -380,6 +380,17 @@ peer_moved(struct ike_sa *sa)
 	sa->st.local = *e->rx_local;
 }
 
+/* The message ID of the cached response (it is in its header), or UINT32_MAX. */
+static uint32_t
+resp_msgid(const struct ike_sa *sa)
+{
+	const uint8_t *p = sa->st.resp_last.s_data;
+
+	if (sa->st.resp_last.s_len < IKE_HDR_LEN)
+		return UINT32_MAX;
+	return (uint32_t)p[20] << 24 | (uint32_t)p[21] << 16 | (uint32_t)p[22] << 8 | p[23];
+}
+
 static bool
 msgid_ok(struct ike_sa *sa)
 {
@@ -393,11 +404,14 @@ msgid_ok(struct ike_sa *sa)
 		           "IKEV2 HEADER:Unsolicited response, Message ID %u", h->msgid);
 		return false;
 	}
-	if (h->msgid == sa->st.msgid_next_recv)
+	/* RFC 6311 §5: a node that took over the peer's end synchronises with message ID 0 */
+	e->rx_sync = h->msgid == 0 && h->exch == IKE_EXCH_INFORMATIONAL &&
+	             sa->st.phase == IKE_PHASE_ESTABLISHED;
+	if (h->msgid == sa->st.msgid_next_recv || e->rx_sync)
 		return true;
 	/* §2.1: a retransmitted request gets the very same response again */
 	if (sa->st.msgid_next_recv && h->msgid == sa->st.msgid_next_recv - 1 &&
-	    sa->st.resp_last.s_len) {
+	    resp_msgid(sa) == h->msgid) {
 		e->stats.retransmitted_responses++;
 		ike_send_raw(e, &sa->st.local, &sa->st.remote, sa->st.resp_last.s_data,
 		             sa->st.resp_last.s_len, sa->resp_commit);
@@ -649,11 +663,11 @@ ike_engine_rekey(struct ike_engine *e, const char *tunnel, bool ike, uint64_t no
 		return -ENOENT;
 	TAILQ_FOREACH(sa, &e->sas, entry)
 	{
-		if (strcmp(sa->st.tunnel, tunnel) != 0 || sa->st.phase != IKE_PHASE_ESTABLISHED ||
-		    sa->rekeyed)
+		if (strcmp(sa->st.tunnel, tunnel) != 0 || sa->rekeyed ||
+		    (sa->st.phase != IKE_PHASE_ESTABLISHED && sa->st.phase != IKE_PHASE_REKEYING))
 			continue;
 		found = true;
-		if (sa->req_active || sa->ntasks)
+		if (sa->req_active || sa->ntasks || sa->st.phase != IKE_PHASE_ESTABLISHED)
 			return -EBUSY;
 		if (ike) {
 			ike_task_add(sa, IKE_TASK_IKE_REKEY, 0, 0);

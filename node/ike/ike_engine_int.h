@@ -296,6 +296,7 @@ struct ike_engine {
 	bool cookie_ready;
 	struct ike_msg rx;              /* the message being processed */
 	uint8_t plain[IKE_MSG_MAX_LEN]; /* its decrypted SK payload */
+	bool rx_sync; /* a request with message ID 0 that may be an RFC 6311 sync */
 	const struct sockaddr_storage *rx_local, *rx_remote;
 	const uint8_t *rx_p;
 	size_t rx_len;

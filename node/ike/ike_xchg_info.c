@@ -213,6 +213,98 @@ peer_deletes_ike(struct ike_sa *sa, uint32_t msgid)
 		ike_tun_update(e, tunnel, "deleted by the peer");
 }
 
+/* Puts back the work of a request of ours the synchronisation made void. */
+static void
+sync_abandon(struct ike_sa *sa)
+{
+	size_t idx;
+
+	if (!sa->req_active)
+		return;
+	switch (sa->st.req_kind) {
+	case IKE_REQ_CHILD_DELETE:
+		if (sa->st.req_child_id && ike_child_find(sa, sa->st.req_child_id, &idx)) {
+			sa->cx[idx].deleting = false;
+			ike_task_add(sa, IKE_TASK_CHILD_DELETE, sa->st.req_child_id, 0);
+		}
+		break;
+	case IKE_REQ_CHILD_REKEY:
+		if (ike_child_find(sa, sa->st.req_child_id, &idx))
+			sa->cx[idx].rekeying = false;
+		break;
+	case IKE_REQ_IKE_REKEY:
+		sa->st.phase = IKE_PHASE_ESTABLISHED;
+		break;
+	default:
+		break;
+	}
+	ike_sa_request_done(sa);
+	ike_ccs_clear(&sa->ccs);
+}
+
+/*
+ * RFC 6311 §5.1, the peer's side (what strongSwan does too): the other end's cluster moved
+ * the IKE SA to another node and tells us which message IDs it continues with. M1 below what
+ * we expect is dropped; otherwise both counters move up and we answer with ours, ID 0.
+ */
+static bool
+sync_request(struct ike_sa *sa)
+{
+	struct ike_engine *e = sa->e;
+	const struct ike_msg *m = &e->rx;
+	const struct ike_pld_notify *n = ike_msg_notify(m, IKE_N_IKEV2_MESSAGE_ID_SYNC);
+	uint32_t m1, p1, m2, p2;
+	uint8_t d[12];
+	struct ike_mb mb;
+	struct buf b;
+
+	for (size_t i = 0; i < m->npld; i++)
+		if (m->pld[i].type != IKE_PLD_SK && m->pld[i].type != IKE_PLD_NOTIFY)
+			n = NULL;
+	for (size_t i = 0; i < m->nnotify; i++)
+		if (m->notify[i].type != IKE_N_IKEV2_MESSAGE_ID_SYNC &&
+		    m->notify[i].type != IKE_N_IPSEC_REPLAY_COUNTER_SYNC)
+			n = NULL;
+	if (!n || cur_left(&n->data) != 12) {
+		if (m->hdr.msgid == sa->st.msgid_next_recv)
+			return false; /* an ordinary INFORMATIONAL with ID 0 */
+		ike_reject(e, IKE_REJ_MSGID_OLD, e->rx_remote, m->hdr.exch,
+		           "IKEV2 HEADER:Old Message ID %u, expected %u", m->hdr.msgid,
+		           sa->st.msgid_next_recv);
+		return true;
+	}
+	m1 = get32(n->data.p + 4);
+	p1 = get32(n->data.p + 8);
+	if (m1 < sa->st.msgid_next_recv) {
+		ike_warn_rl(e,
+		            "tunnel %s: RFC 6311 synchronisation with request ID %u below the %u "
+		            "expected; ignored",
+		            sa->st.tunnel, m1, sa->st.msgid_next_recv);
+		return true;
+	}
+	sync_abandon(sa);
+	m2 = m1 > sa->st.msgid_next_recv ? m1 : sa->st.msgid_next_recv;
+	p2 = p1 > sa->st.msgid_next_send ? p1 : sa->st.msgid_next_send;
+	sa->st.msgid_next_recv = m2;
+	sa->st.msgid_next_send = p2;
+	memcpy(d, n->data.p, 4);
+	put32(d + 4, p2);
+	put32(d + 8, m2);
+	ike_mb_init_chain(&mb);
+	if (ike_mb_notify(&mb, 0, NULL, 0, IKE_N_IKEV2_MESSAGE_ID_SYNC, d, sizeof(d)) == 0 &&
+	    ike_sa_seal(sa, IKE_EXCH_INFORMATIONAL, true, 0, &mb, &b) == 0) {
+		/* not cached: a repeated synchronisation is answered anew */
+		ike_send_raw(e, &sa->st.local, &sa->st.remote, b.b_data, b.b_len,
+		             ike_sa_report(sa, IKE_CH_MSGID));
+		buf_fini(&b);
+	}
+	ike_mb_fini(&mb);
+	log_info("tunnel %s: the peer's cluster synchronised message IDs (RFC 6311): next "
+	         "request %u, next expected %u",
+	         sa->st.tunnel, p2, m2);
+	return true;
+}
+
 void
 ike_info_request(struct ike_sa *sa)
 {
@@ -223,6 +315,9 @@ ike_info_request(struct ike_sa *sa)
 	uint16_t nspi = 0;
 	bool removed = false, auth_failed = false;
 	struct ike_mb mb;
+
+	if (e->rx_sync && sync_request(sa))
+		return;
 
 	for (size_t i = 0; i < m->ndelete; i++) {
 		if (m->del[i].proto == IKE_PROTO_IKE) {
@@ -316,9 +411,8 @@ mid_sync_done(struct ike_sa *sa)
 	peer_recv = get32(n->data.p + 8);
 	if (peer_recv > sa->st.msgid_next_send)
 		sa->st.msgid_next_send = peer_recv;
-	sa->st.msgid_next_recv = peer_send;
-	/* a cached response belongs to a message ID the peer no longer retransmits */
-	secret_clear(&sa->st.resp_last);
+	if (peer_send > sa->st.msgid_next_recv)
+		sa->st.msgid_next_recv = peer_send;
 	log_info("tunnel %s: message IDs synchronised with the peer (RFC 6311): next request %u, "
 	         "next expected %u",
 	         sa->st.tunnel, sa->st.msgid_next_send, sa->st.msgid_next_recv);

@@ -58,6 +58,7 @@ io_send(void *arg, const struct sockaddr_storage *local, const struct sockaddr_s
 		memcpy(d->p, p, len);
 		d->len = len;
 		d->commit = commit;
+		d->t = w->now;
 	}
 	assert_true(w->nq < W_MAX_Q);
 	d = &w->q[w->nq++];

@@ -36,6 +36,7 @@ struct w_dgram {
 	uint8_t *p;
 	size_t len;
 	uint64_t commit;
+	uint64_t t; /* when it was sent */
 };
 
 struct w_install {
