@@ -27,7 +27,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: tandemd --config FILE --node NAME [--ctl PATH] [--state-dir DIR]\n"
-	           "               [--pid-file PATH] [--master-key PATH] [--foreground]\n"
+	           "               [--pid-file PATH] [--master-key PATH] [--engine PATH]\n"
+	           "               [--foreground]\n"
 	           "               [--log-level error|warning|info|debug]\n"
 	           "       tandemd --check-config --config FILE [--node NAME] [--master-key PATH]\n"
 	           "       tandemd --version\n"
@@ -39,6 +40,8 @@ usage(FILE *f)
 	           "  --pid-file PATH    write and lock a pid file (default: none)\n"
 	           "  --master-key PATH  key that masks secrets (default STATE_DIR/master.key;\n"
 	           "                     created when missing)\n"
+	           "  --engine PATH      the tandem-engine binary (default: next to tandemd,\n"
+	           "                     then engine/tandem-engine there, then $PATH)\n"
 	           "  --foreground       do not daemonise; log to stderr\n"
 	           "  --check-config     check the configuration, print errors and warnings, exit\n"
 	           "                     1 if it has errors\n");
@@ -173,6 +176,7 @@ parse_args(int argc, char **argv, struct tandemd_opts *o, bool *check)
 	        {"state-dir", required_argument, NULL, 'S'},
 	        {"pid-file", required_argument, NULL, 'p'},
 	        {"master-key", required_argument, NULL, 'k'},
+	        {"engine", required_argument, NULL, 'E'},
 	        {"foreground", no_argument, NULL, 'f'},
 	        {"check-config", no_argument, NULL, 'C'},
 	        {"log-level", required_argument, NULL, 'l'},
@@ -182,7 +186,7 @@ parse_args(int argc, char **argv, struct tandemd_opts *o, bool *check)
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:n:s:S:p:k:fCl:Vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:n:s:S:p:k:E:fCl:Vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->config_path = optarg;
@@ -201,6 +205,9 @@ parse_args(int argc, char **argv, struct tandemd_opts *o, bool *check)
 			break;
 		case 'k':
 			o->master_key_path = optarg;
+			break;
+		case 'E':
+			o->engine_path = optarg;
 			break;
 		case 'f':
 			o->foreground = true;

@@ -22,12 +22,12 @@
 #include "node/core/clk.h"
 #include "node/core/hex.h"
 #include "node/ctl/ctl_server.h"
+#include "node/tandemd_eng.h"
 #include "node/tandemd_int.h"
 
 /* What this build does not do yet; `hactl status` says so plainly. */
 static const char *const tandemd_not_built[] = {
         "ike: IKEv2 negotiation",
-        "engine: ESP data plane (tandem-engine)",
         "sync: replication over corosync",
         "ha: roles, failover and routes",
         NULL,
@@ -114,6 +114,7 @@ tandemd_reload(struct tandemd *d)
 	}
 	r->ok = true;
 	tandemd_install_config(d, cfg);
+	tandemd_eng_apply(d); /* engines (tandemd_eng.c) */
 	log_info("reloaded %s: digest %.12s, %u tunnel(s), %u warning(s)", d->opts.config_path,
 	         d->digest, cfg_count_tunnels(cfg), cfg->nwarnings);
 }
@@ -187,6 +188,8 @@ tandemd_ctl(void *arg, const struct ctl_request *req, struct buf *resp)
 	case CTL_CMD_CLEAR_IKE_SA:
 	case CTL_CMD_CLEAR_IPSEC_SA:
 		return ctl_encode_error(ENOTSUP, "the IKE engine is not built yet", resp);
+	case CTL_CMD_SHOW_ENGINES: /* engines (tandemd_eng.c) */
+		return tandemd_eng_ctl(d, req, resp);
 	}
 	return -ENOTSUP;
 }
@@ -299,6 +302,11 @@ tandemd_start(struct tandemd *d)
 	         TANDEM_VERSION, d->opts.node, d->cfg->cluster.present ? " of cluster " : "",
 	         d->cfg->cluster.present ? d->cfg->cluster.name : "", cfg_count_tunnels(d->cfg),
 	         d->digest, d->opts.ctl_path);
+	/* engines (tandemd_eng.c): after the control socket, so hactl can watch them start */
+	rc = tandemd_eng_start(d);
+	if (rc < 0)
+		return rc;
+	tandemd_eng_apply(d);
 	return 0;
 }
 
@@ -313,6 +321,7 @@ tandemd_free(struct tandemd *d)
 {
 	if (!d)
 		return;
+	tandemd_eng_free(d); /* engines (tandemd_eng.c): stopped before the event base goes */
 	ctl_server_free(d->ctl);
 	if (d->ev_term)
 		event_free(d->ev_term);

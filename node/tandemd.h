@@ -18,6 +18,7 @@ struct tandemd_opts {
 	const char *state_dir;
 	const char *pid_file;        /* NULL: none */
 	const char *master_key_path; /* NULL: STATE_DIR/master.key */
+	const char *engine_path;     /* tandem-engine; NULL: next to tandemd, then $PATH */
 	bool foreground;
 	enum log_level log_level;
 };

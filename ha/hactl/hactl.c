@@ -53,6 +53,10 @@ static const struct hactl_cmd hactl_cmds[] = {
          "tunnel NAME",
          "delete the tunnel's IPsec SAs and renegotiate them",
          hactl_cmd_clear_ipsec_sa},
+        {{"show", "engines", NULL},
+         "[GROUP]",
+         "crypto engines: state, pid, restarts, failure detection time, SA counters, drops",
+         hactl_cmd_show_engines},
 };
 #define HACTL_NCMDS (sizeof(hactl_cmds) / sizeof(hactl_cmds[0]))
 

@@ -260,3 +260,96 @@ hactl_cmd_show_config(const struct hactl_ctx *ctx, int argc, char **argv)
 	return hactl_run(ctx, &req, TANDEM__CTL__V1__RESPONSE__BODY_SHOW_CONFIG,
 	                 hactl_render_show_config);
 }
+
+/* ---- show engines (crypto engines, docs/engine.md) -------------------------------------- */
+
+static void
+hactl_render_engine_sas(const Tandem__Ctl__V1__EngineGroup *g, struct buf *b)
+{
+	if (g->n_sas == 0) {
+		buf_put_str(b, "  SAs            none\n");
+		return;
+	}
+	buf_printf(b, "  %-10s %-4s %-16s %12s %14s %12s %12s\n", "SPI", "dir", "tunnel", "packets",
+	           "bytes", "seq", "lease");
+	for (size_t i = 0; i < g->n_sas; i++) {
+		const Tandem__Ctl__V1__EngineSa *s = g->sas[i];
+
+		buf_printf(b, "  %08x   %-4s %-16s %12llu %14llu %12llu ", s->spi,
+		           s->inbound ? "in" : "out", s->tunnel ? s->tunnel : "?",
+		           (unsigned long long)s->packets, (unsigned long long)s->bytes,
+		           (unsigned long long)s->seq);
+		if (s->inbound)
+			buf_printf(b, "%12s\n", "-");
+		else
+			buf_printf(b, "%12llu\n", (unsigned long long)s->lease_limit);
+	}
+}
+
+static void
+hactl_render_engine_group(const Tandem__Ctl__V1__EngineGroup *g, struct buf *b)
+{
+	buf_printf(b, "engine group %s: %s", g->group ? g->group : "?", g->state ? g->state : "?");
+	if (g->pid)
+		buf_printf(b, ", pid %u", g->pid);
+	if (g->uptime_ms) {
+		buf_put_str(b, ", up ");
+		hactl_fmt_duration(b, g->uptime_ms / 1000);
+	}
+	buf_printf(b, ", %u restart(s)\n", g->restarts);
+	buf_printf(b, "  tunnels        %s\n", g->tunnels && *g->tunnels ? g->tunnels : "none");
+	if (g->last_failure && *g->last_failure) {
+		buf_printf(b,
+		           "  last failure   %s, detected %llu ms after its last sign of life, at ",
+		           g->last_failure, (unsigned long long)g->last_failure_detect_ms);
+		hactl_fmt_time(b, g->last_failure_unix);
+		buf_put_u8(b, '\n');
+	}
+	if (g->next_restart_ms || g->failures_in_row > 1)
+		buf_printf(b, "  next start     in %llu ms (%u failure(s) in a row)\n",
+		           (unsigned long long)g->next_restart_ms, g->failures_in_row);
+	buf_printf(b, "  heartbeats     %llu (packets in %llu, out %llu)\n",
+	           (unsigned long long)g->heartbeats, (unsigned long long)g->packets_in,
+	           (unsigned long long)g->packets_out);
+	hactl_render_engine_sas(g, b);
+	buf_put_str(b, "  drops         ");
+	for (size_t i = 0; i < g->n_drops; i++)
+		buf_printf(b, "%s %s %llu", i ? "," : "",
+		           g->drops[i]->reason ? g->drops[i]->reason : "?",
+		           (unsigned long long)g->drops[i]->count);
+	buf_put_str(b, g->n_drops ? "\n" : " none\n");
+}
+
+static void
+hactl_render_show_engines(const Tandem__Ctl__V1__Response *r, struct buf *b)
+{
+	const Tandem__Ctl__V1__ShowEngines *se = r->engines;
+
+	if (se->n_groups == 0)
+		buf_printf(b, "no engine group serves a tunnel (engine %s)\n",
+		           se->engine_path ? se->engine_path : "?");
+	for (size_t i = 0; i < se->n_groups; i++) {
+		if (i)
+			buf_put_u8(b, '\n');
+		hactl_render_engine_group(se->groups[i], b);
+	}
+}
+
+int
+hactl_cmd_show_engines(const struct hactl_ctx *ctx, int argc, char **argv)
+{
+	Tandem__Ctl__V1__Request req;
+	Tandem__Ctl__V1__ShowEnginesRequest se;
+
+	if (argc > 1) {
+		fprintf(stderr, "hactl: usage: show engines [GROUP]\n");
+		return HACTL_EXIT_USAGE;
+	}
+	tandem__ctl__v1__request__init(&req);
+	tandem__ctl__v1__show_engines_request__init(&se);
+	se.group = argc == 1 ? argv[0] : NULL;
+	req.cmd_case = TANDEM__CTL__V1__REQUEST__CMD_SHOW_ENGINES;
+	req.show_engines = &se;
+	return hactl_run(ctx, &req, TANDEM__CTL__V1__RESPONSE__BODY_ENGINES,
+	                 hactl_render_show_engines);
+}

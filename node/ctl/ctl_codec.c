@@ -6,6 +6,7 @@
 #include "ctl_codec.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <protobuf-c/protobuf-c.h>
@@ -64,6 +65,18 @@ ctl_copy_name(struct ctl_request *req, const char *name)
 	return 0;
 }
 
+/* Copies an optional engine group name (show engines GROUP). */
+static int
+ctl_copy_group(struct ctl_request *req, const char *name)
+{
+	if (!name)
+		return 0;
+	if (strlen(name) >= sizeof(req->group))
+		return -EINVAL;
+	memcpy(req->group, name, strlen(name) + 1);
+	return 0;
+}
+
 int
 ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req)
 {
@@ -109,6 +122,10 @@ ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req)
 		rc = ctl_copy_name(req, m->clear_sa->tunnel);
 		if (rc == 0 && req->tunnel[0] == '\0')
 			rc = -EINVAL; /* clearing needs a tunnel name */
+		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_ENGINES:
+		req->cmd = CTL_CMD_SHOW_ENGINES;
+		rc = ctl_copy_group(req, m->show_engines->group);
 		break;
 	case TANDEM__CTL__V1__REQUEST__CMD__NOT_SET:
 	default:
@@ -229,4 +246,113 @@ ctl_encode_show_config(const char *text, const char *digest, bool verbose, struc
 	r.body_case = TANDEM__CTL__V1__RESPONSE__BODY_SHOW_CONFIG;
 	r.show_config = &sc;
 	return ctl_put_response(&r, out);
+}
+
+/* ---- crypto engines: `hactl show engines` ------------------------------------------------ */
+
+static void
+ctl_engine_sa_fill(Tandem__Ctl__V1__EngineSa *o, const struct ctl_engine_sa *s)
+{
+	tandem__ctl__v1__engine_sa__init(o);
+	o->has_spi = o->has_inbound = o->has_packets = o->has_bytes = 1;
+	o->has_seq = o->has_lease_limit = 1;
+	o->spi = s->spi;
+	o->inbound = s->inbound;
+	o->tunnel = (char *)(uintptr_t)s->tunnel;
+	o->packets = s->packets;
+	o->bytes = s->bytes;
+	o->seq = s->seq;
+	o->lease_limit = s->lease_limit;
+}
+
+static void
+ctl_engine_group_fill(Tandem__Ctl__V1__EngineGroup *o, const struct ctl_engine_group *g)
+{
+	tandem__ctl__v1__engine_group__init(o);
+	o->group = (char *)(uintptr_t)g->group;
+	o->state = (char *)(uintptr_t)g->state;
+	o->tunnels = (char *)(uintptr_t)g->tunnels;
+	o->last_failure = (char *)(uintptr_t)g->last_failure;
+	o->has_pid = o->has_restarts = o->has_uptime_ms = o->has_last_failure_detect_ms = 1;
+	o->has_last_failure_unix = o->has_failures_in_row = o->has_next_restart_ms = 1;
+	o->has_heartbeats = o->has_packets_in = o->has_packets_out = 1;
+	o->pid = g->pid;
+	o->restarts = g->restarts;
+	o->uptime_ms = g->uptime_ms;
+	o->last_failure_detect_ms = g->last_failure_detect_ms;
+	o->last_failure_unix = g->last_failure_unix;
+	o->failures_in_row = g->failures_in_row;
+	o->next_restart_ms = g->next_restart_ms;
+	o->heartbeats = g->heartbeats;
+	o->packets_in = g->packets_in;
+	o->packets_out = g->packets_out;
+}
+
+/* Builds the group's repeated fields into arrays the caller frees (sas, drops, pointers). */
+static int
+ctl_engine_group_lists(Tandem__Ctl__V1__EngineGroup *o, const struct ctl_engine_group *g,
+                       Tandem__Ctl__V1__EngineSa **sas, Tandem__Ctl__V1__EngineDrop **drops)
+{
+	*sas = g->nsas ? calloc(g->nsas, sizeof(**sas)) : NULL;
+	*drops = g->ndrops ? calloc(g->ndrops, sizeof(**drops)) : NULL;
+	o->sas = g->nsas ? calloc(g->nsas, sizeof(*o->sas)) : NULL;
+	o->drops = g->ndrops ? calloc(g->ndrops, sizeof(*o->drops)) : NULL;
+	if ((g->nsas && (!*sas || !o->sas)) || (g->ndrops && (!*drops || !o->drops)))
+		return -ENOMEM;
+	for (size_t i = 0; i < g->nsas; i++) {
+		ctl_engine_sa_fill(&(*sas)[i], &g->sas[i]);
+		o->sas[i] = &(*sas)[i];
+	}
+	for (size_t i = 0; i < g->ndrops; i++) {
+		tandem__ctl__v1__engine_drop__init(&(*drops)[i]);
+		(*drops)[i].reason = (char *)(uintptr_t)g->drops[i].reason;
+		(*drops)[i].has_count = 1;
+		(*drops)[i].count = g->drops[i].count;
+		o->drops[i] = &(*drops)[i];
+	}
+	o->n_sas = g->nsas;
+	o->n_drops = g->ndrops;
+	return 0;
+}
+
+int
+ctl_encode_show_engines(const char *engine_path, const struct ctl_engine_group *groups,
+                        size_t ngroups, struct buf *out)
+{
+	Tandem__Ctl__V1__EngineGroup *gv = ngroups ? calloc(ngroups, sizeof(*gv)) : NULL;
+	Tandem__Ctl__V1__EngineGroup **gp = ngroups ? calloc(ngroups, sizeof(*gp)) : NULL;
+	Tandem__Ctl__V1__EngineSa **sas = ngroups ? calloc(ngroups, sizeof(*sas)) : NULL;
+	Tandem__Ctl__V1__EngineDrop **drops = ngroups ? calloc(ngroups, sizeof(*drops)) : NULL;
+	Tandem__Ctl__V1__ShowEngines se;
+	Tandem__Ctl__V1__Response r;
+	int rc = 0;
+
+	if (ngroups && (!gv || !gp || !sas || !drops))
+		rc = -ENOMEM;
+	for (size_t i = 0; rc == 0 && i < ngroups; i++) {
+		ctl_engine_group_fill(&gv[i], &groups[i]);
+		rc = ctl_engine_group_lists(&gv[i], &groups[i], &sas[i], &drops[i]);
+		gp[i] = &gv[i];
+	}
+	if (rc == 0) {
+		tandem__ctl__v1__show_engines__init(&se);
+		se.engine_path = (char *)(uintptr_t)engine_path;
+		se.n_groups = ngroups;
+		se.groups = gp;
+		ctl_response_init(&r);
+		r.body_case = TANDEM__CTL__V1__RESPONSE__BODY_ENGINES;
+		r.engines = &se;
+		rc = ctl_put_response(&r, out);
+	}
+	for (size_t i = 0; gv && i < ngroups; i++) {
+		free(gv[i].sas);
+		free(gv[i].drops);
+		free(sas[i]);
+		free(drops[i]);
+	}
+	free(gv);
+	free(gp);
+	free(sas);
+	free(drops);
+	return rc;
 }

@@ -27,6 +27,8 @@ enum ctl_cmd {
 	CTL_CMD_SHOW_STATISTICS,
 	CTL_CMD_CLEAR_IKE_SA,
 	CTL_CMD_CLEAR_IPSEC_SA,
+	/* crypto engines (ctl_encode_show_engines) */
+	CTL_CMD_SHOW_ENGINES = 30,
 };
 
 /* A decoded request. Strings, if any, are copied in; nothing borrows the input bytes. */
@@ -35,6 +37,7 @@ struct ctl_request {
 	enum ctl_cmd cmd;
 	bool verbose;    /* show configuration verbose */
 	char tunnel[64]; /* show tunnel/ike-sa/ipsec-sa NAME, clear … tunnel NAME; "" = all */
+	char group[64];  /* show engines GROUP; "" = all */
 };
 
 /*
@@ -88,5 +91,37 @@ int ctl_encode_status(const struct ctl_status *st, struct buf *out);
 int ctl_encode_show_config(const char *text, const char *digest, bool verbose, struct buf *out);
 /* err is a positive errno value; msg a human-readable reason. */
 int ctl_encode_error(int err, const char *msg, struct buf *out);
+
+/* ---- crypto engines: `hactl show engines` (proto/ctl.proto 30-39) ------------------------ */
+
+struct ctl_engine_sa {
+	uint32_t spi;
+	bool inbound;
+	const char *tunnel;
+	uint64_t packets, bytes, seq, lease_limit;
+};
+
+struct ctl_engine_drop {
+	const char *reason;
+	uint64_t count;
+};
+
+/* One engine group; strings and arrays are borrowed for the encoder's call. */
+struct ctl_engine_group {
+	const char *group, *state, *tunnels;
+	const char *last_failure; /* "" when it never failed */
+	uint32_t pid, restarts, failures_in_row;
+	uint64_t uptime_ms, last_failure_detect_ms, next_restart_ms;
+	int64_t last_failure_unix;
+	uint64_t heartbeats, packets_in, packets_out;
+	const struct ctl_engine_sa *sas;
+	size_t nsas;
+	const struct ctl_engine_drop *drops;
+	size_t ndrops;
+};
+
+/* Appends a framed ShowEngines response. Returns 0, -ENOMEM or -EMSGSIZE. */
+int ctl_encode_show_engines(const char *engine_path, const struct ctl_engine_group *groups,
+                            size_t ngroups, struct buf *out);
 
 #endif

@@ -90,6 +90,12 @@ eng_sup_new(struct event_base *base, const char *engine_path, const struct eng_s
 	return 0;
 }
 
+const char *
+eng_sup_engine_path(const struct eng_sup *sup)
+{
+	return sup->engine_path;
+}
+
 void
 eng_sup_free(struct eng_sup *sup)
 {

@@ -55,6 +55,8 @@ struct eng_sup_events {
 int eng_sup_new(struct event_base *base, const char *engine_path, const struct eng_sup_events *ev,
                 void *arg, struct eng_sup **out);
 void eng_sup_free(struct eng_sup *sup);
+/* The engine binary given to eng_sup_new (borrowed). */
+const char *eng_sup_engine_path(const struct eng_sup *sup);
 
 /*
  * Brings the engines in line with a configuration: starts one per engine group that serves
