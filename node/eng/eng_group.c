@@ -238,25 +238,28 @@ eng_group_send_sockets(struct eng_group *g)
 	}
 }
 
+/* One AttachTun per queue of each tunnel's new device; the descriptors become the engine's. */
 static void
 eng_group_send_tunnels(struct eng_group *g)
 {
+	int fds[ENG_MAX_TUN_QUEUES], n;
 	struct eng_tunnel *t;
 	struct buf b;
-	int fd;
 
 	TAILQ_FOREACH(t, &g->tunnels, entry)
 	{
-		if (eng_tunnel_create(g->sup, t, &fd) < 0)
-			continue; /* logged; the tunnel stays down, the others serve */
-		buf_init(&b, false);
-		t->attach_req = eng_group_req(g);
-		if (eng_codec_attach_tun(t->attach_req, t->name, t->ifname, t->mtu, (uint32_t)t->df,
-		                         false, &b) == 0)
-			(void)eng_chan_send(g, &b, fd, true); /* the engine's only: closed here */
-		else
-			close(fd);
-		buf_fini(&b);
+		n = eng_tunnel_create(g->sup, t, fds);
+		for (int i = 0; i < n; i++) {
+			buf_init(&b, false);
+			t->attach_req = eng_group_req(g);
+			if (eng_codec_attach_tun(t->attach_req, t->name, t->ifname, t->mtu,
+			                         (uint32_t)t->df, g->sup->tun_vnet, &b) == 0)
+				(void)eng_chan_send(g, &b, fds[i], true); /* closed once sent */
+			else
+				close(fds[i]);
+			buf_fini(&b);
+		}
+		/* n < 0: logged; this tunnel stays down, the others serve */
 	}
 }
 

@@ -38,6 +38,7 @@
 #define ENG_DEFAULT_LEASE  65536u
 #define ENG_DEFAULT_RRE    1024u /* replay_report_every */
 #define ENG_DEFAULT_REFILL 50u
+#define ENG_MAX_TUN_QUEUES 16u
 #define ENG_DEFAULT_MTU    1400u /* TUN MTU when the tunnel sets none: fits ESP-in-UDP in 1500 */
 
 struct eng_group;
@@ -159,6 +160,8 @@ struct eng_sup {
 	TAILQ_HEAD(, eng_sock) socks;
 	TAILQ_HEAD(, eng_sa) sas;
 	uint32_t lease_size, lease_refill_pct, replay_report_every;
+	unsigned tun_queues; /* per TUN device, 1..ENG_MAX_TUN_QUEUES */
+	bool tun_vnet;       /* IFF_VNET_HDR */
 	_Alignas(8) uint8_t rx[ENG_MSG_MAX];
 };
 
@@ -195,8 +198,12 @@ void eng_group_tunnel_list(const struct eng_group *g, bool with_ifname, char *ou
 void eng_group_count_drop(struct eng_group *g, const char *reason, uint64_t cur, bool add);
 
 /* eng_net.c: TUN devices, addresses, routes, sockets */
-/* Creates the tunnel's TUN device, sets MTU and addresses, brings it up; fd in *fd. */
-int eng_tunnel_create(struct eng_sup *sup, struct eng_tunnel *t, int *fd);
+/*
+ * Creates the tunnel's TUN device with sup->tun_queues queues (descriptors into fds, room for
+ * ENG_MAX_TUN_QUEUES), sets MTU and addresses, brings it up. Returns the number of queues or
+ * -errno (logged).
+ */
+int eng_tunnel_create(struct eng_sup *sup, struct eng_tunnel *t, int *fds);
 /* Sets the device down (a hung engine still holds it: this withdraws the routes at once). */
 void eng_tunnel_down(struct eng_sup *sup, struct eng_tunnel *t);
 /* Installs or withdraws the tunnel's routes: on when its engine is up and it has an outbound

@@ -106,21 +106,43 @@ eng_tunnel_addrs(struct eng_sup *sup, struct eng_tunnel *t)
 	return 0;
 }
 
-int
-eng_tunnel_create(struct eng_sup *sup, struct eng_tunnel *t, int *fd_out)
+/* Opens the device's queues (the first open creates it). Returns the count or -errno. */
+static int
+eng_tunnel_open(const struct eng_sup *sup, const struct eng_tunnel *t, int *fds)
 {
-	int fd = -1, rc;
+	unsigned flags = (sup->tun_queues > 1 ? RT_TUN_MULTI_QUEUE : 0) |
+	                 (sup->tun_vnet ? RT_TUN_VNET_HDR : 0);
+	unsigned n = 0;
+	int rc = 0;
+
+	while (n < sup->tun_queues) {
+		rc = rt_tun_open(t->ifname, flags, &fds[n]);
+		if (rc < 0)
+			break;
+		n++;
+	}
+	if (rc < 0) {
+		log_err("tunnel %s: cannot %s TUN device %s: %s", t->name,
+		        n ? "add a queue to" : "create", t->ifname, strerror(-rc));
+		while (n)
+			close(fds[--n]);
+		return rc;
+	}
+	return (int)n;
+}
+
+int
+eng_tunnel_create(struct eng_sup *sup, struct eng_tunnel *t, int *fds)
+{
+	int n, rc;
 
 	t->ifindex = 0;
 	t->routes_on = false;
 	if (!sup->rt)
 		return -ENOTSUP;
-	rc = rt_tun_open(t->ifname, 0, &fd);
-	if (rc < 0) {
-		log_err("tunnel %s: cannot create TUN device %s: %s", t->name, t->ifname,
-		        strerror(-rc));
-		return rc;
-	}
+	n = eng_tunnel_open(sup, t, fds);
+	if (n < 0)
+		return n;
 	rc = rt_link_index(sup->rt, t->ifname, &t->ifindex);
 	if (rc == 0)
 		rc = rt_link_set_mtu(sup->rt, t->ifindex, t->mtu);
@@ -130,12 +152,12 @@ eng_tunnel_create(struct eng_sup *sup, struct eng_tunnel *t, int *fd_out)
 		rc = rt_link_set_up(sup->rt, t->ifindex, true);
 	if (rc < 0) {
 		log_err("tunnel %s: cannot set up %s: %s", t->name, t->ifname, strerror(-rc));
-		close(fd);
+		for (int i = 0; i < n; i++)
+			close(fds[i]);
 		t->ifindex = 0;
 		return rc;
 	}
-	*fd_out = fd;
-	return 0;
+	return n;
 }
 
 void

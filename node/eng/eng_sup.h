@@ -143,6 +143,14 @@ void eng_sup_timing_default(struct eng_sup_timing *t);
 void eng_sup_set_timing(struct eng_sup *sup, const struct eng_sup_timing *t);
 
 /*
+ * How TUN devices are opened: `queues` descriptors per device (IFF_MULTI_QUEUE when more than
+ * one; 0 = one per online CPU; at most 16), each passed in its own AttachTun, and whether
+ * with IFF_VNET_HDR (the engine then gets offloads: TSO super-packets, partial checksums).
+ * Default: 1 queue, no virtio header. Takes effect for devices created afterwards.
+ */
+void eng_sup_set_tun(struct eng_sup *sup, unsigned queues, bool vnet_hdr);
+
+/*
  * The Linux name of the TUN device of interface `ifname` in context `ctx`: the interface's
  * own name when it is a valid Linux interface name (at most 15 bytes, no '/', ':' or blank),
  * otherwise "tdm" + 8 hex digits of the FNV-1a hash of "CTX/IFNAME". out has room for 16.

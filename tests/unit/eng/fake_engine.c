@@ -214,8 +214,8 @@ on_attach_tun(const Tandem__Engine__V1__AttachTun *at, int fd)
 	memset(&ifr, 0, sizeof(ifr));
 	if (fd < 0 || ioctl(fd, TUNGETIFF, &ifr) != 0)
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "?");
-	note("attach_tun tunnel=%s ifname=%s mtu=%u dev=%s", at->tunnel, at->ifname, at->mtu,
-	     ifr.ifr_name);
+	note("attach_tun tunnel=%s ifname=%s mtu=%u dev=%s vnet=%d mq=%d", at->tunnel, at->ifname,
+	     at->mtu, ifr.ifr_name, at->vnet_hdr, (ifr.ifr_flags & IFF_MULTI_QUEUE) != 0);
 	/* keep the descriptor: the device lives while we do */
 }
 

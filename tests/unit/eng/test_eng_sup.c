@@ -719,7 +719,7 @@ test_tun(void **state)
 		skip();
 	}
 	start_engine(c);
-	assert_int_equal(log_count("attach_tun tunnel=t1 ifname=TI-1 mtu=1400 dev=TI-1"), 1);
+	assert_int_equal(log_count("attach_tun tunnel=t1 ifname=TI-1 mtu=1400 dev=TI-1 vnet=0"), 1);
 	assert_true(ip_has("ip -4 addr show dev TI-1", "169.254.1.1/30"));
 	assert_true(ip_has("ip link show dev TI-1", "mtu 1400"));
 	assert_true(ip_has("ip link show dev TI-1", ",UP"));
@@ -748,6 +748,26 @@ test_tun(void **state)
 	assert_true(ip_has("ip -4 route show 10.2.0.0/24", "metric 9"));
 }
 
+static void
+test_tun_multiqueue(void **state)
+{
+	struct ctx *c = *state;
+
+	if (!in_netns) {
+		print_message("not root or no CLONE_NEWNET: skipped\n");
+		skip();
+	}
+	eng_sup_set_tun(c->sup, 2, true);
+	start_engine(c);
+	assert_int_equal(
+	        log_count("attach_tun tunnel=t1 ifname=TI-1 mtu=1400 dev=TI-1 vnet=1 mq=1"), 2);
+	assert_true(ip_has("ip -4 route show 10.2.0.0/24", "metric 5"));
+	kill(engine_pid(c), SIGKILL);
+	assert_true(run_until(c, &c->ups, 2, 3000));
+	assert_int_equal(log_count("dev=TI-1 vnet=1 mq=1"), 4);
+	assert_true(ip_has("ip -4 route show 10.2.0.0/24", "metric 5"));
+}
+
 int
 main(void)
 {
@@ -763,6 +783,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_stats_and_lifetime, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tun, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_tun_multiqueue, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("eng_sup", tests, group_setup, group_teardown);
