@@ -489,6 +489,70 @@ test_two_seqs(void **state)
 	w_fini(&w);
 }
 
+static void
+test_reload(void **state)
+{
+	struct w_conf a = {.conn = "initiator-only"}, b = {.conn = "responder-only"};
+	struct w_conf a2 = {.conn = "initiator-only", .shutdown = true};
+
+	(void)state;
+	w_init(&w, &a, &b, NULL);
+	w_run(&w, w.now + 500);
+	assert_int_equal(w_established(&w.n[1]), 1);
+	/* a reload that keeps the tunnel keeps the SA */
+	w_config(&w, 0, &a);
+	w_run(&w, w.now + 500);
+	assert_int_equal(w_established(&w.n[0]), 1);
+	assert_int_equal(w.n[0].down_events, 0);
+	/* the tunnel shut down: its SAs are deleted, and it stays down */
+	w_config(&w, 0, &a2);
+	w_run(&w, w.now + 30000);
+	assert_int_equal(w.n[0].nstates, 0);
+	assert_int_equal(w.n[1].nstates, 0);
+	assert_int_equal(w.n[0].down_events, 1);
+	assert_int_equal(w.n[1].down_events, 1);
+	assert_true(w_log_has(&w, "tunnel t1: no longer configured for IKE; deleting IKE SA"));
+	/* back: it comes up by itself */
+	w_config(&w, 0, &a);
+	w_run(&w, w.now + 500);
+	assert_int_equal(w_established(&w.n[0]), 1);
+	w_assert_pairs(&w.n[0], &w.n[1]);
+	check_clean();
+	w_fini(&w);
+}
+
+static void
+test_peer_restart(void **state)
+{
+	static const struct ike_engine_opts o = {30, 1000, 6, 60000};
+	struct w_conf a = {.conn = "initiator-only"}, b = {.conn = "responder-only"};
+	struct cfg *cfg;
+
+	(void)state;
+	w_init(&w, &a, &b, NULL);
+	w_run(&w, w.now + 500);
+	assert_int_equal(w_established(&w.n[1]), 1);
+	/* A restarts with no memory of the SA: INITIAL_CONTACT lets B drop the old one (§2.4) */
+	ike_engine_free(w.n[0].e);
+	for (size_t i = 0; i < w.n[0].nstates; i++)
+		ike_sa_state_clear(&w.n[0].states[i]);
+	w.n[0].nstates = 0;
+	w.n[0].max_commit = 0;
+	assert_int_equal(ike_engine_new(&o, w_io_of(), &w.n[0], w_obs_of(), &w.n[0], &w.n[0].e), 0);
+	cfg = w.n[0].cfg;
+	w.n[0].cfg = NULL;
+	w_config(&w, 0, &a);
+	cfg_free(cfg);
+	w_run(&w, w.now + 500);
+	assert_true(w_log_has(&w, "INITIAL_CONTACT from the peer; dropping the IKE SA it forgot"));
+	assert_int_equal(w.n[1].nstates, 1);
+	assert_int_equal(w_established(&w.n[1]), 1);
+	assert_int_equal(w_live_sas(&w.n[1]), 2);
+	w_assert_pairs(&w.n[1], &w.n[0]);
+	check_clean();
+	w_fini(&w);
+}
+
 int
 main(void)
 {
@@ -510,6 +574,8 @@ main(void)
 	        cmocka_unit_test(test_conn_types),
 	        cmocka_unit_test(test_simultaneous),
 	        cmocka_unit_test(test_two_seqs),
+	        cmocka_unit_test(test_reload),
+	        cmocka_unit_test(test_peer_restart),
 	};
 
 	return cmocka_run_group_tests_name("ike_engine", tests, NULL, NULL);

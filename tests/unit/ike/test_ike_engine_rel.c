@@ -5,7 +5,9 @@
  * back-off, duplicate, old and future message IDs, unsolicited responses, INVALID_SPI, and
  * that nothing is ever sent before the state change it goes with was reported.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -417,6 +419,53 @@ test_no_spin(void **state)
 	w_fini(&w);
 }
 
+static bool
+rebind(struct world *wd, const struct w_dgram *d, void *arg)
+{
+	int *left = arg;
+
+	if (*left > 0 && d->from == 0 && w_exch(d) == IKE_EXCH_CREATE_CHILD_SA) {
+		(*left)--;
+		/* a NAT in front of A maps it to another port from now on */
+		w_inject(wd, 1, 31337, 4500, d->p, d->len);
+		return true;
+	}
+	return false;
+}
+
+static void
+test_nat_rebinding(void **state)
+{
+	int left = 1;
+
+	(void)state;
+	up(NULL, NULL);
+	w.filter = rebind;
+	w.farg = &left;
+	assert_int_equal(ike_engine_rekey(w.n[0].e, W_TUNNEL, false, w.now), 0);
+	w_run(&w, w.now + 500);
+	/* B follows the authenticated message to the new port (RFC 7296 §2.23) */
+	assert_true(w_log_has(&w, "tunnel t1: peer moved from 192.0.2.1:4500 to 192.0.2.1:31337"));
+	assert_int_equal(
+	        ntohs(((const struct sockaddr_in *)(const void *)&est(1)->remote)->sin_port),
+	        31337);
+	assert_int_equal(w_inst(&w.n[1], est(1)->child[0].spi_out, false)->remote_port, 31337);
+	assert_int_equal(stats(0).child_sa_rekeyed, 1);
+	/* an unauthenticated message from elsewhere moves nothing */
+	{
+		uint8_t junk[64] = {0};
+
+		memcpy(junk, w_last_sent(&w, 0)->p, 28);
+		junk[27] = 64;
+		w_inject(&w, 1, 999, 4500, junk, sizeof(junk));
+		assert_int_equal(ntohs(((const struct sockaddr_in *)(const void *)&est(1)->remote)
+		                               ->sin_port),
+		                 31337);
+	}
+	check_clean();
+	w_fini(&w);
+}
+
 int
 main(void)
 {
@@ -426,6 +475,7 @@ main(void)
 	        cmocka_unit_test(test_dpd_dead_peer),      cmocka_unit_test(test_msgid_window),
 	        cmocka_unit_test(test_window_one),         cmocka_unit_test(test_invalid_spi),
 	        cmocka_unit_test(test_rfc6311_flags),      cmocka_unit_test(test_no_spin),
+	        cmocka_unit_test(test_nat_rebinding),
 	};
 
 	return cmocka_run_group_tests_name("ike_engine_rel", tests, NULL, NULL);

@@ -169,6 +169,18 @@ obs_tunnel(void *arg, const char *tunnel, bool up, const char *reason)
 static const struct ike_io w_io = {io_send, io_random, io_sa_install, io_sa_delete};
 static const struct ike_observer w_obs = {obs_changed, obs_tunnel};
 
+const struct ike_io *
+w_io_of(void)
+{
+	return &w_io;
+}
+
+const struct ike_observer *
+w_obs_of(void)
+{
+	return &w_obs;
+}
+
 /* ---- logs ---------------------------------------------------------------------------------- */
 
 static void

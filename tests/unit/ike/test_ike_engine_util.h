@@ -138,6 +138,9 @@ void w_inject(struct world *w, int to, uint16_t sport, uint16_t dport, const uin
               size_t len);
 /* The last datagram a node sent, or NULL. */
 const struct w_dgram *w_last_sent(const struct world *w, int from);
+/* The mock io and observer the world's engines use (for an engine made anew in a test). */
+const struct ike_io *w_io_of(void);
+const struct ike_observer *w_obs_of(void);
 /* The IKE header fields of a datagram. */
 uint8_t w_exch(const struct w_dgram *d);
 uint32_t w_msgid(const struct w_dgram *d);
