@@ -23,6 +23,7 @@ reject_emit(struct ike_engine *e, enum ike_reject r, const struct sockaddr_stora
 {
 	const struct ike_reject_info *ri = ike_reject_info(r);
 	char ps[IKE_PEER_STR_LEN];
+	enum log_level lvl;
 	uint32_t supp = 0;
 
 	if ((unsigned)r >= IKE_REJ_COUNT || r == IKE_REJ_NONE)
@@ -34,13 +35,17 @@ reject_emit(struct ike_engine *e, enum ike_reject r, const struct sockaddr_stora
 		ike_ss_str(peer, ps, sizeof(ps));
 	else
 		snprintf(ps, sizeof(ps), "-");
+	/* unexpected message IDs are what retransmissions and crossings produce: info */
+	lvl = ri->log_as_info || r == IKE_REJ_MSGID_OLD || r == IKE_REJ_MSGID_FUTURE ||
+	                      r == IKE_REJ_UNSOLICITED_RESPONSE
+	              ? LOG_LVL_INFO
+	              : LOG_LVL_WARN;
 	if (supp)
-		log_emit(ri->log_as_info ? LOG_LVL_INFO : LOG_LVL_WARN, LOG_SUBSYS, false,
-		         "%s %s: %s (%u similar messages not logged)", ps,
+		log_emit(lvl, LOG_SUBSYS, false, "%s %s: %s (%u similar messages not logged)", ps,
 		         exch ? ike_exch_name(exch) : "IKE", detail, supp);
 	else
-		log_emit(ri->log_as_info ? LOG_LVL_INFO : LOG_LVL_WARN, LOG_SUBSYS, false,
-		         "%s %s: %s", ps, exch ? ike_exch_name(exch) : "IKE", detail);
+		log_emit(lvl, LOG_SUBSYS, false, "%s %s: %s", ps,
+		         exch ? ike_exch_name(exch) : "IKE", detail);
 }
 
 void
@@ -118,6 +123,7 @@ ike_engine_new(const struct ike_engine_opts *o, const struct ike_io *io, void *i
 	for (size_t i = 0; i < IKE_REJ_COUNT; i++)
 		log_rl_init(&e->rl[i], IKE_RL_BURST, IKE_RL_INTERVAL_MS);
 	log_rl_init(&e->rl_warn, IKE_RL_BURST, IKE_RL_INTERVAL_MS);
+	log_rl_init(&e->rl_unprot, IKE_UNPROT_BURST, IKE_UNPROT_INTERVAL_MS);
 	e->lease_size = IKE_DEFAULT_LEASE;
 	e->report_every = IKE_DEFAULT_REPORT_EVERY;
 	*out = e;
@@ -315,6 +321,15 @@ ike_info_unprotected(struct ike_engine *e, uint16_t notify, const uint8_t *data,
 	ike_mb_fini(&mb);
 }
 
+/* Unauthenticated answers a peer can provoke (INVALID_IKE_SPI, ...) are rate-limited. */
+static bool
+unprot_allowed(struct ike_engine *e)
+{
+	uint32_t supp;
+
+	return log_rl_allow(&e->rl_unprot, e->now_ms, &supp);
+}
+
 /* A message whose unprotected part does not parse. */
 static void
 input_malformed(struct ike_engine *e, const struct ike_perr *err)
@@ -330,6 +345,8 @@ input_malformed(struct ike_engine *e, const struct ike_perr *err)
 	if (!request)
 		return;
 	/* §2.5: INVALID_MAJOR_VERSION, unauthenticated, version 2 in the header */
+	if (!unprot_allowed(e))
+		return;
 	if (err->reason == IKE_REJ_HDR_MAJOR_VERSION && h->spi_i) {
 		ike_info_unprotected(e, IKE_N_INVALID_MAJOR_VERSION, NULL, 0);
 		return;
@@ -357,8 +374,7 @@ input_unknown_sa(struct ike_engine *e)
 	           "IKEV2 HEADER:No IKE SA found for the SPIs received (%016llx_i %016llx_r)",
 	           (unsigned long long)h->spi_i, (unsigned long long)h->spi_r);
 	/* never answer a response; answer a request unprotected (rate-limited with the log) */
-	if (!(h->flags & IKE_FLAG_RESPONSE) && e->stats.rejected[IKE_REJ_UNKNOWN_SPI] <= 1000000 &&
-	    log_rl_allow(&e->rl_warn, e->now_ms, &(uint32_t){0}))
+	if (!(h->flags & IKE_FLAG_RESPONSE) && unprot_allowed(e))
 		ike_info_unprotected(e, IKE_N_INVALID_IKE_SPI, NULL, 0);
 }
 

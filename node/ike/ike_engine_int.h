@@ -42,6 +42,8 @@
 #define IKE_RL_BURST             10
 #define IKE_RL_INTERVAL_MS       60000
 #define IKE_PEER_STR_LEN         (INET6_ADDRSTRLEN + 8)
+#define IKE_UNPROT_BURST         20   /* unauthenticated answers ... */
+#define IKE_UNPROT_INTERVAL_MS   1000 /* ... per second */
 
 /* ---- traffic selectors (ike_ts.c) ------------------------------------------------------ */
 
@@ -290,7 +292,8 @@ struct ike_engine {
 	uint32_t lease_size, report_every;
 	struct ike_stats stats;
 	struct log_rl rl[IKE_REJ_COUNT];
-	struct log_rl rl_warn; /* other peer-triggerable warnings */
+	struct log_rl rl_warn;   /* other peer-triggerable warnings */
+	struct log_rl rl_unprot; /* unauthenticated answers (INVALID_IKE_SPI, ...) */
 	uint8_t cookie_secret[2][32];
 	uint64_t cookie_rotate_ms;
 	bool cookie_ready;
