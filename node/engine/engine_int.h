@@ -117,7 +117,16 @@ struct engine_sa {
 struct engine_wstats {
 	_Atomic uint64_t packets_in, packets_out, keepalives, ike;
 	_Atomic uint64_t drops[ENGINE_DROP__COUNT];
+	/* how the batching works out (logged when the engine stops) */
+	_Atomic uint64_t tun_reads, tso_reads, tso_segs, recv_calls, gro_trains, gro_segs;
+	_Atomic uint64_t send_calls, send_msgs, gso_msgs, gso_segs, tun_writes;
+	_Atomic uint64_t tun_gro_writes, tun_gro_segs;
 };
+
+#define ENGINE_STAT_ADD(w, f, n) atomic_fetch_add_explicit(&(w)->st.f, (n), memory_order_relaxed)
+
+/* Logs how the batching worked out (reads, GSO/GRO trains, sends) since the start. */
+void engine_stats_log(struct engine *e);
 
 enum engine_cmd_type { ENGINE_CMD_ADD_FD = 1, ENGINE_CMD_DEL_FD, ENGINE_CMD_STOP };
 

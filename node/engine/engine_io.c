@@ -25,7 +25,8 @@ engine_io_new(void)
 	io->rbuf = malloc(ENGINE_RX_BUF);
 	io->tbuf = malloc((size_t)ENGINE_TX_SLOTS * ENGINE_SLOT);
 	io->gbuf = malloc(ENGINE_HEAD + ENGINE_VNET_HDR + ENGINE_GSO_BUF);
-	if (!io->rbuf || !io->tbuf || !io->gbuf) {
+	io->gro.buf = malloc(ENGINE_VNET_HDR + ENGINE_GRO_MAX + 64);
+	if (!io->rbuf || !io->tbuf || !io->gbuf || !io->gro.buf) {
 		engine_io_free(io);
 		return NULL;
 	}
@@ -40,6 +41,7 @@ engine_io_free(struct engine_io *io)
 	free(io->rbuf);
 	free(io->tbuf);
 	free(io->gbuf);
+	free(io->gro.buf);
 	free(io);
 }
 

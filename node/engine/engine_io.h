@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "node/engine/engine_gro.h"
 #include "node/engine/engine_int.h"
 
 #define ENGINE_RX_BUF    (1u << 20) /* 64 datagrams of 16 KiB, or 16 GRO trains of 64 KiB */
@@ -40,6 +41,8 @@ struct engine_io {
 	struct engine_sa *msa[ENGINE_TX_SLOTS]; /* the SA of each message being sent */
 
 	uint8_t *gbuf; /* ENGINE_HEAD + ENGINE_VNET_HDR + ENGINE_GSO_BUF: a TUN super-packet */
+
+	struct engine_gro gro; /* inbound TCP segments joined for one TUN write */
 
 	struct engine_sa *touched[ENGINE_TOUCHED];
 	unsigned ntouched;

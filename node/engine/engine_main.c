@@ -114,6 +114,7 @@ static void
 engine_fini(struct engine *e)
 {
 	engine_workers_stop(e);
+	engine_stats_log(e);
 	engine_table_free(e);
 	engine_workers_free(e);
 	for (int i = 0; i < 2; i++) {

@@ -120,12 +120,18 @@ out_send(struct engine_worker *w, struct engine_sock *s, struct mmsghdr *msg, un
 	while (sent < n) {
 		int r = sendmmsg(s->fd, msg + sent, n - sent, MSG_DONTWAIT);
 
+		ENGINE_STAT_ADD(w, send_calls, 1);
 		if (r > 0) {
-			for (int i = 0; i < r; i++)
-				atomic_fetch_add_explicit(
-				        &w->st.packets_out,
-				        msg[sent + (unsigned)i].msg_hdr.msg_iovlen,
-				        memory_order_relaxed);
+			for (int i = 0; i < r; i++) {
+				size_t segs = msg[sent + (unsigned)i].msg_hdr.msg_iovlen;
+
+				ENGINE_STAT_ADD(w, packets_out, segs);
+				if (segs > 1) {
+					ENGINE_STAT_ADD(w, gso_msgs, 1);
+					ENGINE_STAT_ADD(w, gso_segs, segs);
+				}
+			}
+			ENGINE_STAT_ADD(w, send_msgs, (unsigned)r);
 			sent += (unsigned)r;
 			continue;
 		}
@@ -314,6 +320,8 @@ out_tso(struct engine_worker *w, struct engine_tunnel *t, const uint8_t *p, size
 		engine_drop(w, ENGINE_DROP_NOT_IP, NULL, 0, NULL);
 		return;
 	}
+	ENGINE_STAT_ADD(w, tso_reads, 1);
+	ENGINE_STAT_ADD(w, tso_segs, tso.nseg);
 	for (unsigned i = 0; i < tso.nseg; i++) {
 		uint8_t *slot = out_take_slot(w);
 
@@ -331,6 +339,7 @@ out_read_vnet(struct engine_worker *w, struct engine_tunq *q)
 
 	if (n <= 0)
 		return false;
+	ENGINE_STAT_ADD(w, tun_reads, 1);
 	if ((size_t)n <= ENGINE_VNET_HDR)
 		return true;
 	len = (size_t)n - ENGINE_VNET_HDR;
@@ -370,6 +379,7 @@ out_read_plain(struct engine_worker *w, struct engine_tunq *q)
 	n = read(q->fd, slot, ENGINE_PKT_MAX);
 	if (n <= 0)
 		return false;
+	ENGINE_STAT_ADD(w, tun_reads, 1);
 	io->tused++;
 	out_packet(w, q->tun, slot, (size_t)n);
 	return true;

@@ -303,13 +303,18 @@ engine_sa_delete(struct engine *e, uint32_t spi, bool inbound)
 
 /* ---- sockets ----------------------------------------------------------------------------- */
 
+#define ENGINE_SOCK_RCVBUF (8 << 20) /* bursts of GRO trains outrun a busy worker */
+
 static void
 sock_setup(struct engine *e, struct engine_sock *s)
 {
-	int on = 1, fl = fcntl(s->fd, F_GETFL);
+	int on = 1, fl = fcntl(s->fd, F_GETFL), rb = ENGINE_SOCK_RCVBUF;
 
 	if (fl >= 0)
 		(void)fcntl(s->fd, F_SETFL, fl | O_NONBLOCK);
+	/* beyond net.core.rmem_max only with CAP_NET_ADMIN; else as much as it allows */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rb, sizeof(rb)) != 0)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
 	s->pmtudisc = -1;
 	s->gso = e->gso;
 	/* UDP_GRO: the kernel may hand over several datagrams of one size at once */

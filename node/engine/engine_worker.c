@@ -128,6 +128,45 @@ engine_drop(struct engine_worker *w, unsigned reason, const struct engine_sa *sa
 	         sa ? sa->p->tunnel : "-", more);
 }
 
+#define STAT_SUM(e, f, out)                                                                    \
+	do {                                                                                   \
+		(out) = 0;                                                                     \
+		for (unsigned i_ = 0; i_ < (e)->nworkers; i_++)                                \
+			(out) += atomic_load_explicit(&(e)->w[i_].st.f, memory_order_relaxed); \
+	} while (0)
+
+void
+engine_stats_log(struct engine *e)
+{
+	uint64_t pin, pout, tr, tso, tsos, rc, gt, gs, sc, sm, gm, gsg, tw, tgw, tgs;
+
+	if (!e->w)
+		return;
+	STAT_SUM(e, packets_in, pin);
+	STAT_SUM(e, packets_out, pout);
+	STAT_SUM(e, tun_reads, tr);
+	STAT_SUM(e, tso_reads, tso);
+	STAT_SUM(e, tso_segs, tsos);
+	STAT_SUM(e, recv_calls, rc);
+	STAT_SUM(e, gro_trains, gt);
+	STAT_SUM(e, gro_segs, gs);
+	STAT_SUM(e, send_calls, sc);
+	STAT_SUM(e, send_msgs, sm);
+	STAT_SUM(e, gso_msgs, gm);
+	STAT_SUM(e, gso_segs, gsg);
+	STAT_SUM(e, tun_writes, tw);
+	STAT_SUM(e, tun_gro_writes, tgw);
+	STAT_SUM(e, tun_gro_segs, tgs);
+	log_info("packets in %llu out %llu; TUN reads %llu (TSO %llu -> %llu segments), TUN "
+	         "writes %llu (joined %llu -> %llu segments); recvmmsg %llu (GRO trains %llu -> "
+	         "%llu); sendmmsg %llu for %llu messages (GSO %llu -> %llu)",
+	         (unsigned long long)pin, (unsigned long long)pout, (unsigned long long)tr,
+	         (unsigned long long)tso, (unsigned long long)tsos, (unsigned long long)tw,
+	         (unsigned long long)tgw, (unsigned long long)tgs, (unsigned long long)rc,
+	         (unsigned long long)gt, (unsigned long long)gs, (unsigned long long)sc,
+	         (unsigned long long)sm, (unsigned long long)gm, (unsigned long long)gsg);
+}
+
 /* ---- commands from the main thread -------------------------------------------------------- */
 
 static void engine_sock_cb(evutil_socket_t fd, short what, void *arg);

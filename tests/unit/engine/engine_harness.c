@@ -244,13 +244,20 @@ if_addr(int s, const char *name, const char *addr, unsigned prefix, unsigned mtu
 int
 eh_tun(const char *name, const char *addr, unsigned prefix, unsigned mtu, bool vnet)
 {
+	return eh_tun_mq(name, addr, prefix, mtu, vnet, false);
+}
+
+int
+eh_tun_mq(const char *name, const char *addr, unsigned prefix, unsigned mtu, bool vnet, bool mq)
+{
 	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC), s, rc;
 
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
+	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0) |
+	                        (mq ? IFF_MULTI_QUEUE : 0));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
 		rc = -errno;
@@ -293,6 +300,8 @@ eh_udp(int family, const char *addr, uint16_t port, uint16_t *port_out)
 		inet_pton(AF_INET6, addr, &s->sin6_addr);
 		sl = sizeof(*s);
 	}
+	rc = 1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &rc, sizeof(rc));
 	if (bind(fd, (struct sockaddr *)&ss, sl) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) != 0) {
 		rc = -errno;

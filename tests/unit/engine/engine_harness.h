@@ -48,6 +48,9 @@ bool eh_can_tun(void);
 int eh_netns(void);
 /* Creates TUN device name (IFF_TUN|IFF_NO_PI [|IFF_VNET_HDR]) with addr/prefix, up. fd. */
 int eh_tun(const char *name, const char *addr, unsigned prefix, unsigned mtu, bool vnet);
+/* The same with IFF_MULTI_QUEUE when mq: each call adds a queue (address set again). */
+int eh_tun_mq(const char *name, const char *addr, unsigned prefix, unsigned mtu, bool vnet,
+              bool mq);
 /* A UDP socket bound to addr:port (port 0: any); *port_out the port. fd or -errno. */
 int eh_udp(int family, const char *addr, uint16_t port, uint16_t *port_out);
 
