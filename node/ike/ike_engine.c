@@ -184,8 +184,7 @@ config_warn(const struct cfg *cfg)
 {
 	const struct cfg_tunnel *t;
 
-	TAILQ_FOREACH(t, &cfg->tunnels, entry)
-	{
+	for (t = TAILQ_FIRST(&cfg->tunnels); t; t = TAILQ_NEXT(t, entry)) {
 		const struct cfg_tunnel_seq *seqs;
 		unsigned n;
 
@@ -224,13 +223,12 @@ tuns_rebuild(struct ike_engine *e, const struct cfg *cfg)
 	struct ike_tun *nt;
 	size_t n = 0, k = 0;
 
-	TAILQ_FOREACH(t, &cfg->tunnels, entry)
-	n++;
+	for (t = TAILQ_FIRST(&cfg->tunnels); t; t = TAILQ_NEXT(t, entry))
+		n++;
 	nt = calloc(n ? n : 1, sizeof(*nt));
 	if (!nt)
 		return -ENOMEM;
-	TAILQ_FOREACH(t, &cfg->tunnels, entry)
-	{
+	for (t = TAILQ_FIRST(&cfg->tunnels); t; t = TAILQ_NEXT(t, entry)) {
 		struct ike_tun *old = ike_tun_find(e, t->name);
 
 		if (old)
@@ -649,8 +647,7 @@ ike_engine_clear_ipsec(struct ike_engine *e, const char *tunnel, uint64_t now_ms
 	now_set(e, now_ms);
 	if (!ike_tun_find(e, tunnel))
 		return -ENOENT;
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	{
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
 		if (strcmp(sa->st.tunnel, tunnel) != 0 || sa->st.phase != IKE_PHASE_ESTABLISHED)
 			continue;
 		for (size_t i = 0; i < sa->st.nchildren; i++) {
@@ -672,17 +669,14 @@ int
 ike_engine_rekey(struct ike_engine *e, const char *tunnel, bool ike, uint64_t now_ms)
 {
 	struct ike_sa *sa;
-	bool found = false;
 
 	now_set(e, now_ms);
 	if (!ike_tun_find(e, tunnel))
 		return -ENOENT;
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	{
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
 		if (strcmp(sa->st.tunnel, tunnel) != 0 || sa->rekeyed ||
 		    (sa->st.phase != IKE_PHASE_ESTABLISHED && sa->st.phase != IKE_PHASE_REKEYING))
 			continue;
-		found = true;
 		if (sa->req_active || sa->ntasks || sa->st.phase != IKE_PHASE_ESTABLISHED)
 			return -EBUSY;
 		if (ike) {
@@ -697,7 +691,7 @@ ike_engine_rekey(struct ike_engine *e, const char *tunnel, bool ike, uint64_t no
 		ike_task_run(sa);
 		return 0;
 	}
-	return found ? -EBUSY : -ENOENT;
+	return -ENOENT;
 }
 
 /* Finds the Child SA with this SPI (inbound: ours, outbound: the peer's) on any IKE SA. */
@@ -706,8 +700,7 @@ child_by_spi(struct ike_engine *e, uint32_t spi, bool inbound, size_t *idx)
 {
 	struct ike_sa *sa;
 
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	{
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
 		if (inbound ? ike_child_by_spi_in(sa, spi, idx)
 		            : ike_child_by_spi_out(sa, spi, idx))
 			return sa;
@@ -771,8 +764,7 @@ ike_engine_esp_unknown_spi(struct ike_engine *e, uint32_t spi,
 		return;
 	ike_reject(e, IKE_REJ_INVALID_SPI_CHILD, remote, IKE_EXCH_INFORMATIONAL,
 	           "No Inbound SA Found. SPI 0x%x", (unsigned)spi);
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	{
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
 		if (sa->st.phase != IKE_PHASE_ESTABLISHED ||
 		    !ike_ss_addr_eq(&sa->st.remote, remote))
 			continue;
@@ -867,8 +859,7 @@ import_dedup_children(struct ike_engine *e, struct ike_sa *mine)
 {
 	struct ike_sa *sa;
 
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	{
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
 		if (sa == mine)
 			continue;
 		for (size_t i = sa->st.nchildren; i-- > 0;) {
@@ -1011,8 +1002,8 @@ ike_engine_walk(const struct ike_engine *e, void (*fn)(void *arg, const struct i
 {
 	const struct ike_sa *sa;
 
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	fn(arg, &sa->st);
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry))
+		fn(arg, &sa->st);
 }
 
 void

@@ -572,7 +572,7 @@ ike_prop_esp_accept(const struct cfg_ipsec_policy *pol, const struct ike_pld_sa 
 		if (!esp_cfg_usable(cp) || !esp_match(p, cp, in_auth, pfs, &pfs_only))
 			continue;
 		/* exactly one transform of each type (§3.3: the accepted proposal) */
-		for (uint8_t t = IKE_TRANS_ENCR; t <= IKE_TRANS_ESN; t++) {
+		for (unsigned t = IKE_TRANS_ENCR; t <= IKE_TRANS_ESN; t++) {
 			unsigned n = 0;
 
 			for (size_t k = 0; k < p->ntrans; k++)

@@ -56,8 +56,7 @@ child_spi_used(struct ike_engine *e, uint32_t spi)
 {
 	struct ike_sa *sa;
 
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	{
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
 		if (sa->ccs.spi_in == spi || sa->first_spi_in == spi)
 			return true;
 		for (size_t i = 0; i < sa->st.nchildren; i++)
@@ -121,9 +120,9 @@ ike_sa_find(struct ike_engine *e, uint64_t our_spi)
 {
 	struct ike_sa *sa;
 
-	LIST_FOREACH(sa, &e->spi_hash[bucket(our_spi)], by_spi)
-	if (ike_sa_our_spi(sa) == our_spi)
-		return sa;
+	for (sa = LIST_FIRST(&e->spi_hash[bucket(our_spi)]); sa; sa = LIST_NEXT(sa, by_spi))
+		if (ike_sa_our_spi(sa) == our_spi)
+			return sa;
 	return NULL;
 }
 
@@ -132,9 +131,9 @@ ike_sa_find_by_spis(struct ike_engine *e, uint64_t spi_i, uint64_t spi_r)
 {
 	struct ike_sa *sa;
 
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	if (sa->st.spi_i == spi_i && sa->st.spi_r == spi_r)
-		return sa;
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry))
+		if (sa->st.spi_i == spi_i && sa->st.spi_r == spi_r)
+			return sa;
 	return NULL;
 }
 
@@ -144,9 +143,9 @@ ike_sa_find_half_open(struct ike_engine *e, uint64_t peer_spi,
 {
 	struct ike_sa *sa;
 
-	LIST_FOREACH(sa, &e->peer_hash[bucket(peer_spi)], by_peer)
-	if (sa->st.spi_i == peer_spi && ike_ss_addr_eq(&sa->st.remote, remote))
-		return sa;
+	for (sa = LIST_FIRST(&e->peer_hash[bucket(peer_spi)]); sa; sa = LIST_NEXT(sa, by_peer))
+		if (sa->st.spi_i == peer_spi && ike_ss_addr_eq(&sa->st.remote, remote))
+			return sa;
 	return NULL;
 }
 

@@ -109,10 +109,10 @@ ike_tun_has_sa(struct ike_engine *e, const char *name, const struct ike_sa *exce
 {
 	const struct ike_sa *sa;
 
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	if (sa != except && !sa->rekeyed && sa->st.phase != IKE_PHASE_DELETING &&
-	    strcmp(sa->st.tunnel, name) == 0)
-		return true;
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry))
+		if (sa != except && !sa->rekeyed && sa->st.phase != IKE_PHASE_DELETING &&
+		    strcmp(sa->st.tunnel, name) == 0)
+			return true;
 	return false;
 }
 
@@ -125,10 +125,10 @@ ike_tun_update(struct ike_engine *e, const char *name, const char *reason)
 
 	if (!tu || e->standby)
 		return;
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	if (sa->st.phase != IKE_PHASE_STANDBY && strcmp(sa->st.tunnel, name) == 0 &&
-	    ike_sa_live_children(sa))
-		up = true;
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry))
+		if (sa->st.phase != IKE_PHASE_STANDBY && strcmp(sa->st.tunnel, name) == 0 &&
+		    ike_sa_live_children(sa))
+			up = true;
 	if (up == tu->up)
 		return;
 	tu->up = up;
@@ -487,14 +487,14 @@ ike_engine_tick(struct ike_engine *e, uint64_t now_ms)
 	if (e->cookie_ready)
 		ike_cookie_rotate(e);
 	/* by SPI: a tick may end other SAs than its own (rekeys, collisions, replacements) */
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	n++;
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry))
+		n++;
 	if (n) {
 		spis = calloc(n, sizeof(*spis));
 		if (!spis)
 			return e->now_ms + 100;
-		TAILQ_FOREACH(sa, &e->sas, entry)
-		spis[k++] = ike_sa_our_spi(sa);
+		for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry))
+			spis[k++] = ike_sa_our_spi(sa);
 		for (size_t i = 0; i < k; i++) {
 			sa = ike_sa_find(e, spis[i]);
 			if (sa)
@@ -503,8 +503,7 @@ ike_engine_tick(struct ike_engine *e, uint64_t now_ms)
 		free(spis);
 	}
 	tunnels_tick(e);
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	{
+	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
 		uint64_t t = sa_next(sa);
 
 		if (t < next)

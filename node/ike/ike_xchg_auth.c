@@ -246,10 +246,10 @@ tunnel_has_other_sa(struct ike_engine *e, const struct ike_sa *sa)
 {
 	const struct ike_sa *o;
 
-	TAILQ_FOREACH(o, &e->sas, entry)
-	if (o != sa && o->st.phase == IKE_PHASE_ESTABLISHED &&
-	    strcmp(o->st.tunnel, sa->st.tunnel) == 0)
-		return true;
+	for (o = TAILQ_FIRST(&e->sas); o; o = TAILQ_NEXT(o, entry))
+		if (o != sa && o->st.phase == IKE_PHASE_ESTABLISHED &&
+		    strcmp(o->st.tunnel, sa->st.tunnel) == 0)
+			return true;
 	return false;
 }
 
@@ -382,7 +382,8 @@ defer_established(struct ike_engine *e, const struct ike_sa *theirs)
 		return;
 	for (sa = TAILQ_FIRST(&e->sas); sa; sa = next) {
 		next = TAILQ_NEXT(sa, entry);
-		if (sa == theirs || !sa->st.initiator || strcmp(sa->st.tunnel, theirs->st.tunnel) ||
+		if (sa == theirs || !sa->st.initiator ||
+		    strcmp(sa->st.tunnel, theirs->st.tunnel) != 0 ||
 		    sa->st.phase == IKE_PHASE_STANDBY || sa->st.phase == IKE_PHASE_DELETING ||
 		    sa->st.phase == IKE_PHASE_INIT_DONE)
 			continue;
@@ -397,10 +398,10 @@ peer_sa_up(struct ike_engine *e, const struct ike_sa *mine)
 {
 	const struct ike_sa *o;
 
-	TAILQ_FOREACH(o, &e->sas, entry)
-	if (o != mine && !o->st.initiator && o->st.phase == IKE_PHASE_ESTABLISHED &&
-	    strcmp(o->st.tunnel, mine->st.tunnel) == 0)
-		return true;
+	for (o = TAILQ_FIRST(&e->sas); o; o = TAILQ_NEXT(o, entry))
+		if (o != mine && !o->st.initiator && o->st.phase == IKE_PHASE_ESTABLISHED &&
+		    strcmp(o->st.tunnel, mine->st.tunnel) == 0)
+			return true;
 	return false;
 }
 
@@ -642,12 +643,14 @@ on_demand_room(struct ike_sa *sa, const struct cfg_tunnel *t)
 
 	if (t->kind != CFG_TUNNEL_ON_DEMAND || !t->max_tunnels)
 		return true;
-	TAILQ_FOREACH(o, &e->sas, entry)
-	if (o != sa && o->st.phase == IKE_PHASE_ESTABLISHED && strcmp(o->st.tunnel, t->name) == 0 &&
-	    !(o->st.id_remote.type == sa->st.id_remote.type &&
-	      o->st.id_remote.len == sa->st.id_remote.len &&
-	      memcmp(o->st.id_remote.data, sa->st.id_remote.data, o->st.id_remote.len) == 0))
-		n++;
+	for (o = TAILQ_FIRST(&e->sas); o; o = TAILQ_NEXT(o, entry))
+		if (o != sa && o->st.phase == IKE_PHASE_ESTABLISHED &&
+		    strcmp(o->st.tunnel, t->name) == 0 &&
+		    !(o->st.id_remote.type == sa->st.id_remote.type &&
+		      o->st.id_remote.len == sa->st.id_remote.len &&
+		      memcmp(o->st.id_remote.data, sa->st.id_remote.data, o->st.id_remote.len) ==
+		              0))
+			n++;
 	return n < t->max_tunnels;
 }
 

@@ -84,8 +84,8 @@ ike_child_fill(struct ike_sa *sa, struct ike_child_state *c, const struct ike_es
 	/* tandem's data plane takes ESP in UDP only (RFC 3948); docs/ike.md "NAT traversal" */
 	c->udp_encap = true;
 	c->replay_window = s && s->policy ? s->policy->replay_window : 64;
-	c->nts_local = local->n;
-	c->nts_remote = remote->n;
+	c->nts_local = local->n <= ESP_MAX_TS ? local->n : ESP_MAX_TS;
+	c->nts_remote = remote->n <= ESP_MAX_TS ? remote->n : ESP_MAX_TS;
 	memcpy(c->ts_local, local->ts, sizeof(c->ts_local));
 	memcpy(c->ts_remote, remote->ts, sizeof(c->ts_remote));
 	/* the first lease comes with the install, replicated in the change reported before */
@@ -585,6 +585,68 @@ child_invalid_ke(struct ike_sa *sa, enum ike_req_kind kind)
 	return true;
 }
 
+/*
+ * What our Child SA rekey ends in (§2.8.1): normally the old Child SA is replaced and we
+ * delete it; after a collision the side whose exchange made the SA with the lowest nonce
+ * deletes that one; a Child SA the peer deleted meanwhile takes the new one with it. Returns
+ * whether the new Child SA (at idx) is installed.
+ */
+static bool
+rekey_outcome(struct ike_sa *sa, size_t idx, const struct cur *peer_nonce)
+{
+	struct ike_ccs *cc = &sa->ccs;
+	struct ike_child_state *c = &sa->st.child[idx];
+	size_t oidx = 0, pidx = 0, ol, pl = cc->peer_low_len;
+	struct ike_child_state *old = ike_child_find(sa, cc->child_id, &oidx);
+	struct ike_child_state *pc;
+	const uint8_t *ours;
+
+	if (!old) {
+		log_info("tunnel %s: the peer deleted the Child SA we were rekeying; deleting the "
+		         "new one too",
+		         sa->st.tunnel);
+		sa->cx[idx].redundant = true;
+		ike_task_add(sa, IKE_TASK_CHILD_DELETE, c->child_id, 0);
+		return false;
+	}
+	sa->cx[oidx].rekeying = false;
+	if (!cc->collided) {
+		old->rekeyed = true;
+		ike_task_add(sa, IKE_TASK_CHILD_DELETE, old->child_id, 0);
+		return true;
+	}
+	ours = lower(cc->nonce, sizeof(cc->nonce), peer_nonce->p, cur_left(peer_nonce), &ol);
+	pc = ike_child_find(sa, cc->peer_child_id, &pidx);
+	if (memcmp(ours, cc->peer_low, ol < pl ? ol : pl) > 0) {
+		/* the lowest nonce is the peer's: its SA is redundant, the peer deletes it */
+		log_info("tunnel %s: Child SA rekey collision won; deleting the old one",
+		         sa->st.tunnel);
+		old->rekeyed = true;
+		if (pc)
+			sa->cx[pidx].redundant = true;
+		ike_task_add(sa, IKE_TASK_CHILD_DELETE, old->child_id, 0);
+		return true;
+	}
+	log_info("tunnel %s: Child SA rekey collision lost; deleting the redundant one",
+	         sa->st.tunnel);
+	sa->cx[idx].redundant = true;
+	ike_task_add(sa, IKE_TASK_CHILD_DELETE, c->child_id, 0);
+	return false;
+}
+
+/* The answer to our CREATE_CHILD_SA cannot be used: give up this exchange. */
+static void
+child_response_fail(struct ike_sa *sa)
+{
+	size_t oidx;
+
+	if (sa->ccs.kind == IKE_REQ_CHILD_REKEY && ike_child_find(sa, sa->ccs.child_id, &oidx))
+		sa->cx[oidx].rekeying = false;
+	ike_sa_request_done(sa);
+	ike_ccs_clear(&sa->ccs);
+	(void)ike_sa_report(sa, IKE_CH_MSGID);
+}
+
 static void
 child_response(struct ike_sa *sa, enum ike_req_kind kind)
 {
@@ -592,18 +654,15 @@ child_response(struct ike_sa *sa, enum ike_req_kind kind)
 	const struct ike_msg *m = &e->rx;
 	struct ike_ccs *cc = &sa->ccs;
 	const struct cfg_tunnel_seq *seq = ike_tun_seq(sa->tun, cc->seq);
-	struct ike_child_state *c, *old = NULL;
+	struct ike_child_state *c;
 	struct ike_esp_choice ch;
-	struct ike_tsl tsi, tsr;
+	struct ike_tsl tsi = {0}, tsr = {0};
 	struct secret gir = {0};
-	size_t idx, oidx = 0;
+	size_t idx;
 	bool install = true, bad_ts = false;
-	enum ike_change what = IKE_CH_CHILD_ADDED;
 	char got[512];
 	int rc;
 
-	if (kind == IKE_REQ_CHILD_REKEY)
-		old = ike_child_find(sa, cc->child_id, &oidx);
 	if (!seq || !seq->policy || !m->has_sa || !m->has_nonce || !m->has_tsi || !m->has_tsr ||
 	    !ike_prop_esp_accept(seq->policy, &m->sa, false, &ch) ||
 	    (cc->dh && (!m->has_ke || m->ke.group != cc->dh_group))) {
@@ -612,16 +671,18 @@ child_response(struct ike_sa *sa, enum ike_req_kind kind)
 		           "no proposal chosen: the responder answered %s for tunnel %s, which we "
 		           "did not offer",
 		           m->has_sa ? got : "without an SA payload", sa->st.tunnel);
-		if (old)
-			sa->cx[oidx].rekeying = false;
-		ike_sa_request_done(sa);
-		ike_ccs_clear(cc);
-		(void)ike_sa_report(sa, IKE_CH_MSGID);
+		child_response_fail(sa);
 		return;
 	}
 	if (!ike_ts_from_pld(&m->tsi, &tsi) || !ike_ts_from_pld(&m->tsr, &tsr) || !tsi.n ||
-	    !tsr.n || !ike_ts_subset(&tsi, &cc->ts_local) || !ike_ts_subset(&tsr, &cc->ts_remote))
+	    !tsr.n || !ike_ts_subset(&tsi, &cc->ts_local) || !ike_ts_subset(&tsr, &cc->ts_remote)) {
+		ike_reject(
+		        e, IKE_REJ_TS_UNACCEPTABLE, e->rx_remote, IKE_EXCH_CREATE_CHILD_SA,
+		        "TS_UNACCEPTABLE: the responder's selectors for tunnel %s are not within "
+		        "what we proposed; deleting the Child SA",
+		        sa->st.tunnel);
 		bad_ts = true;
+	}
 	if (cc->dh && ike_dh_shared(cc->dh, m->ke.data.p, cur_left(&m->ke.data), &gir)) {
 		ike_reject(e, IKE_REJ_KE_LENGTH, e->rx_remote, IKE_EXCH_CREATE_CHILD_SA,
 		           "KEY_EXCHANGE_PAYLOAD: invalid public value of %zu bytes for group %u",
@@ -631,13 +692,9 @@ child_response(struct ike_sa *sa, enum ike_req_kind kind)
 	c = ike_child_add(sa, &idx);
 	if (!c) {
 		secret_clear(&gir);
-		ike_sa_request_done(sa);
-		ike_ccs_clear(cc);
-		(void)ike_sa_report(sa, IKE_CH_MSGID);
+		child_response_fail(sa);
 		return;
 	}
-	if (old) /* ike_child_add does not move the array, but re-find to be safe */
-		old = ike_child_find(sa, cc->child_id, &oidx);
 	ike_child_fill(sa, c, &ch, cc->seq, &tsi, &tsr, cc->spi_in);
 	rc = ike_child_keys(sa, c, gir.s_len ? &gir : NULL, cc->nonce, sizeof(cc->nonce),
 	                    m->nonce.p, cur_left(&m->nonce), true);
@@ -645,61 +702,16 @@ child_response(struct ike_sa *sa, enum ike_req_kind kind)
 	ike_child_lifetimes(sa, c, ch.cp, true);
 	ike_sa_request_done(sa);
 	if (rc || bad_ts) {
-		if (bad_ts && !rc)
-			ike_reject(
-			        e, IKE_REJ_TS_UNACCEPTABLE, e->rx_remote, IKE_EXCH_CREATE_CHILD_SA,
-			        "TS_UNACCEPTABLE: the responder's selectors for tunnel %s are not "
-			        "within what we proposed; deleting the Child SA",
-			        sa->st.tunnel);
+		size_t oidx;
+
 		install = false;
 		sa->cx[idx].redundant = true;
 		ike_task_add(sa, IKE_TASK_CHILD_DELETE, c->child_id, 0);
-		if (old)
+		if (kind == IKE_REQ_CHILD_REKEY && ike_child_find(sa, cc->child_id, &oidx))
 			sa->cx[oidx].rekeying = false;
 	} else if (kind == IKE_REQ_CHILD_REKEY) {
-		what = IKE_CH_CHILD_REKEYED;
 		e->stats.child_sa_rekeyed++;
-		if (!old) {
-			/* the peer deleted the Child SA while we rekeyed it: the new one goes too
-			 */
-			log_info("tunnel %s: the peer deleted the Child SA we were rekeying; "
-			         "deleting the new one too",
-			         sa->st.tunnel);
-			install = false;
-			sa->cx[idx].redundant = true;
-			ike_task_add(sa, IKE_TASK_CHILD_DELETE, c->child_id, 0);
-		} else if (cc->collided) {
-			size_t ol, pl = cc->peer_low_len;
-			const uint8_t *ours = lower(cc->nonce, sizeof(cc->nonce), m->nonce.p,
-			                            cur_left(&m->nonce), &ol);
-			size_t cmp = ol < pl ? ol : pl;
-			size_t pidx;
-			struct ike_child_state *pc = ike_child_find(sa, cc->peer_child_id, &pidx);
-
-			sa->cx[oidx].rekeying = false;
-			if (memcmp(ours, cc->peer_low, cmp) > 0) {
-				/* §2.8.1: the lowest nonce is the peer's: its SA is redundant */
-				log_info(
-				        "tunnel %s: Child SA rekey collision won; deleting the old "
-				        "one",
-				        sa->st.tunnel);
-				old->rekeyed = true;
-				if (pc)
-					sa->cx[pidx].redundant = true; /* the peer deletes it */
-				ike_task_add(sa, IKE_TASK_CHILD_DELETE, old->child_id, 0);
-			} else {
-				log_info("tunnel %s: Child SA rekey collision lost; deleting the "
-				         "redundant one",
-				         sa->st.tunnel);
-				install = false;
-				sa->cx[idx].redundant = true;
-				ike_task_add(sa, IKE_TASK_CHILD_DELETE, c->child_id, 0);
-			}
-		} else {
-			sa->cx[oidx].rekeying = false;
-			old->rekeyed = true;
-			ike_task_add(sa, IKE_TASK_CHILD_DELETE, old->child_id, 0);
-		}
+		install = rekey_outcome(sa, idx, &m->nonce);
 	} else {
 		e->stats.child_sa_established++;
 		for (size_t i = 0; i < CFG_MAX_TUNNEL_SEQS; i++)
@@ -707,13 +719,66 @@ child_response(struct ike_sa *sa, enum ike_req_kind kind)
 	}
 	e->stats.exch_done[2]++;
 	ike_ccs_clear(cc);
-	(void)ike_sa_report(sa, what);
+	(void)ike_sa_report(sa, kind == IKE_REQ_CHILD_REKEY ? IKE_CH_CHILD_REKEYED
+	                                                    : IKE_CH_CHILD_ADDED);
 	if (install && ike_child_install(sa, idx, false)) {
 		log_warnx("tunnel %s: data plane refused Child SA %08x", sa->st.tunnel,
 		          (unsigned)sa->st.child[idx].spi_in);
 		ike_task_add(sa, IKE_TASK_CHILD_DELETE, sa->st.child[idx].child_id, 0);
 	}
 	ike_tun_update(e, sa->st.tunnel, "Child SA created");
+}
+
+/*
+ * The IKE SA a rekey creates (§2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr)): the
+ * exchange's initiator is its initiator; it inherits the tunnel, addresses, identities and
+ * RFC 6311 capabilities of the old one. NULL when it cannot be made.
+ */
+static struct ike_sa *
+rekey_new_sa(struct ike_sa *old, const struct ike_ike_choice *ch, bool we_initiated, uint64_t spi_i,
+             uint64_t spi_r, const struct secret *gir, const uint8_t *ni, size_t ni_len,
+             const uint8_t *nr, size_t nr_len)
+{
+	struct ike_sa *ns = ike_sa_new(old->e, we_initiated);
+	struct ike_keys k;
+	int rc;
+
+	if (!ns)
+		return NULL;
+	ns->st.spi_i = spi_i;
+	ns->st.spi_r = spi_r;
+	ike_sa_hash_add(ns);
+	memset(&k, 0, sizeof(k));
+	k.prf = ch->prf;
+	k.encr = ch->encr;
+	k.integ = ch->integ;
+	rc = ike_keys_derive(&k, gir, ni, ni_len, nr, nr_len, spi_i, spi_r, &old->st.sk_d,
+	                     old->st.prf);
+	if (rc == 0)
+		rc = ike_sa_keys_take(ns, &k);
+	ike_keys_clear(&k);
+	if (rc) {
+		ike_sa_free(ns);
+		return NULL;
+	}
+	ns->tun = old->tun;
+	ns->tun_final = true;
+	memcpy(ns->st.tunnel, old->st.tunnel, sizeof(ns->st.tunnel));
+	ns->st.local = old->st.local;
+	ns->st.remote = old->st.remote;
+	ns->st.nat_local = old->st.nat_local;
+	ns->st.nat_remote = old->st.nat_remote;
+	ns->st.id_local = old->st.id_local;
+	ns->st.id_remote = old->st.id_remote;
+	ns->st.peer_msgid_sync = old->st.peer_msgid_sync;
+	ns->st.peer_replay_sync = old->st.peer_replay_sync;
+	ns->st.dh_group = ch->dh;
+	ns->st.phase = IKE_PHASE_ESTABLISHED;
+	ns->st.old_spi_i = old->st.spi_i;
+	ns->st.old_spi_r = old->st.spi_r;
+	ns->ike = *ch;
+	ike_sa_lifetimes(ns);
+	return ns;
 }
 
 /* Finishes an IKE SA rekey we initiated: the new SA takes the Child SAs, the old one goes. */
@@ -724,11 +789,9 @@ ike_rekey_response(struct ike_sa *sa)
 	const struct ike_msg *m = &e->rx;
 	struct ike_ccs *cc = &sa->ccs;
 	struct ike_ike_choice ch;
-	struct ike_sa *ns, *other = NULL;
+	struct ike_sa *ns = NULL, *other = NULL;
 	struct secret gir = {0};
-	struct ike_keys k;
 	char got[512];
-	int rc;
 
 	if (!m->has_sa || !m->has_nonce || !m->has_ke ||
 	    !ike_prop_ike_accept(sa->tun->ike_policy, &m->sa, &ch) || ch.spi_len != 8 ||
@@ -740,47 +803,12 @@ ike_rekey_response(struct ike_sa *sa)
 		           sa->st.tunnel, m->has_sa ? got : "no SA payload");
 		goto fail;
 	}
-	ns = ike_sa_new(e, true);
+	if (ike_dh_shared(cc->dh, m->ke.data.p, cur_left(&m->ke.data), &gir) == 0)
+		ns = rekey_new_sa(sa, &ch, true, cc->new_spi, get64(ch.spi), &gir, cc->nonce,
+		                  sizeof(cc->nonce), m->nonce.p, cur_left(&m->nonce));
+	secret_clear(&gir);
 	if (!ns)
 		goto fail;
-	ns->st.spi_i = cc->new_spi;
-	ns->st.spi_r = get64(ch.spi);
-	ike_sa_hash_add(ns);
-	memset(&k, 0, sizeof(k));
-	k.prf = ch.prf;
-	k.encr = ch.encr;
-	k.integ = ch.integ;
-	rc = ike_dh_shared(cc->dh, m->ke.data.p, cur_left(&m->ke.data), &gir);
-	/* §2.18: SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr) */
-	if (rc == 0)
-		rc = ike_keys_derive(&k, &gir, cc->nonce, sizeof(cc->nonce), m->nonce.p,
-		                     cur_left(&m->nonce), ns->st.spi_i, ns->st.spi_r, &sa->st.sk_d,
-		                     sa->st.prf);
-	secret_clear(&gir);
-	if (rc == 0)
-		rc = ike_sa_keys_take(ns, &k);
-	ike_keys_clear(&k);
-	if (rc) {
-		ike_sa_free(ns);
-		goto fail;
-	}
-	ns->tun = sa->tun;
-	ns->tun_final = true;
-	memcpy(ns->st.tunnel, sa->st.tunnel, sizeof(ns->st.tunnel));
-	ns->st.local = sa->st.local;
-	ns->st.remote = sa->st.remote;
-	ns->st.nat_local = sa->st.nat_local;
-	ns->st.nat_remote = sa->st.nat_remote;
-	ns->st.id_local = sa->st.id_local;
-	ns->st.id_remote = sa->st.id_remote;
-	ns->st.peer_msgid_sync = sa->st.peer_msgid_sync;
-	ns->st.peer_replay_sync = sa->st.peer_replay_sync;
-	ns->st.dh_group = ch.dh;
-	ns->st.phase = IKE_PHASE_ESTABLISHED;
-	ns->st.old_spi_i = sa->st.spi_i;
-	ns->st.old_spi_r = sa->st.spi_r;
-	ns->ike = ch;
-	ike_sa_lifetimes(ns);
 	e->stats.ike_sa_rekeyed++;
 	e->stats.exch_done[2]++;
 	ike_sa_request_done(sa);
@@ -873,6 +901,53 @@ ike_rekey_conclude(struct ike_sa *old)
 	(void)ike_sa_report(other, IKE_CH_REKEYED);
 }
 
+/* The checks of a peer's IKE SA rekey (§2.25.2, §1.2); false when answered with an error. */
+static bool
+rekey_request_ok(struct ike_sa *sa, struct ike_ike_choice *ch)
+{
+	struct ike_engine *e = sa->e;
+	const struct ike_msg *m = &e->rx;
+	char got[512], want[512], b1[32], b2[32];
+	uint8_t g[2];
+
+	/* not while we delete it, or a Child SA exchange of ours is in flight */
+	if (sa->rekeyed || sa->st.phase == IKE_PHASE_DELETING ||
+	    (sa->req_active && sa->st.req_kind != IKE_REQ_IKE_REKEY &&
+	     sa->st.req_kind != IKE_REQ_DPD)) {
+		respond_error(sa, IKE_N_TEMPORARY_FAILURE, NULL, 0, 0);
+		return false;
+	}
+	if (!m->has_ke) {
+		ike_reject(e, IKE_REJ_MISSING_PAYLOAD, e->rx_remote, IKE_EXCH_CREATE_CHILD_SA,
+		           "MISSING_PAYLOAD:payload type %u required in this exchange",
+		           (unsigned)IKE_PLD_KE);
+		respond_error(sa, IKE_N_INVALID_SYNTAX, NULL, 0, 0);
+		return false;
+	}
+	if (ike_prop_ike_select(sa->tun->ike_policy, &m->sa, ch) != IKE_PROP_OK ||
+	    ch->spi_len != 8) {
+		ike_prop_str(&m->sa, got, sizeof(got));
+		ike_prop_ike_cfg_str(sa->tun->ike_policy, want, sizeof(want));
+		ike_reject(e, IKE_REJ_NO_PROPOSAL_CHOSEN, e->rx_remote, IKE_EXCH_CREATE_CHILD_SA,
+		           "no proposal chosen: received %s, configured %s (IKE SA rekey, tunnel "
+		           "%s)",
+		           got, want, sa->st.tunnel);
+		respond_error(sa, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, 0);
+		return false;
+	}
+	if (m->ke.group != ch->dh) {
+		ike_reject(e, IKE_REJ_INVALID_KE, e->rx_remote, IKE_EXCH_CREATE_CHILD_SA,
+		           "INVALID_KE_PAYLOAD: received KE of group %s, chosen proposal uses %s",
+		           ike_dh_name(m->ke.group, b1, sizeof(b1)),
+		           ike_dh_name(ch->dh, b2, sizeof(b2)));
+		g[0] = (uint8_t)(ch->dh >> 8);
+		g[1] = (uint8_t)ch->dh;
+		respond_error(sa, IKE_N_INVALID_KE_PAYLOAD, g, sizeof(g), 0);
+		return false;
+	}
+	return true;
+}
+
 static void
 ike_rekey_request(struct ike_sa *sa)
 {
@@ -884,50 +959,12 @@ ike_rekey_request(struct ike_sa *sa)
 	struct ike_sa *ns = NULL;
 	struct secret gir = {0};
 	struct ike_dh *dh = NULL;
-	struct ike_keys k;
 	struct ike_mb mb;
-	uint8_t nr[IKE_NONCE_LEN], spi[8], g[2];
-	char got[512], want[512];
-	bool collision;
+	uint8_t nr[IKE_NONCE_LEN], spi[8];
 	int rc;
 
-	/* §2.25.2: not while we delete it, or a Child SA exchange of ours is in flight */
-	if (sa->rekeyed || sa->st.phase == IKE_PHASE_DELETING ||
-	    (sa->req_active && sa->st.req_kind != IKE_REQ_IKE_REKEY &&
-	     sa->st.req_kind != IKE_REQ_DPD)) {
-		respond_error(sa, IKE_N_TEMPORARY_FAILURE, NULL, 0, 0);
+	if (!rekey_request_ok(sa, &ch))
 		return;
-	}
-	if (!m->has_ke) {
-		ike_reject(e, IKE_REJ_MISSING_PAYLOAD, e->rx_remote, IKE_EXCH_CREATE_CHILD_SA,
-		           "MISSING_PAYLOAD:payload type %u required in this exchange",
-		           (unsigned)IKE_PLD_KE);
-		respond_error(sa, IKE_N_INVALID_SYNTAX, NULL, 0, 0);
-		return;
-	}
-	if (ike_prop_ike_select(sa->tun->ike_policy, &m->sa, &ch) != IKE_PROP_OK ||
-	    ch.spi_len != 8) {
-		ike_prop_str(&m->sa, got, sizeof(got));
-		ike_prop_ike_cfg_str(sa->tun->ike_policy, want, sizeof(want));
-		ike_reject(e, IKE_REJ_NO_PROPOSAL_CHOSEN, e->rx_remote, IKE_EXCH_CREATE_CHILD_SA,
-		           "no proposal chosen: received %s, configured %s (IKE SA rekey, tunnel "
-		           "%s)",
-		           got, want, sa->st.tunnel);
-		respond_error(sa, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, 0);
-		return;
-	}
-	if (m->ke.group != ch.dh) {
-		char b1[32], b2[32];
-
-		ike_reject(e, IKE_REJ_INVALID_KE, e->rx_remote, IKE_EXCH_CREATE_CHILD_SA,
-		           "INVALID_KE_PAYLOAD: received KE of group %s, chosen proposal uses %s",
-		           ike_dh_name(m->ke.group, b1, sizeof(b1)),
-		           ike_dh_name(ch.dh, b2, sizeof(b2)));
-		g[0] = (uint8_t)(ch.dh >> 8);
-		g[1] = (uint8_t)ch.dh;
-		respond_error(sa, IKE_N_INVALID_KE_PAYLOAD, g, sizeof(g), 0);
-		return;
-	}
 	ike_random(e, nr, sizeof(nr));
 	rc = ike_dh_new(ch.dh, &dh);
 	if (rc == 0)
@@ -940,61 +977,32 @@ ike_rekey_request(struct ike_sa *sa)
 		respond_error(sa, IKE_N_INVALID_SYNTAX, NULL, 0, 0);
 		return;
 	}
-	ns = ike_sa_new(e, false);
+	ns = rekey_new_sa(sa, &ch, false, get64(ch.spi), ike_spi_new(e), &gir, m->nonce.p,
+	                  cur_left(&m->nonce), nr, sizeof(nr));
+	secret_clear(&gir);
 	ans = calloc(1, sizeof(*ans));
-	if (!ns || !ans)
-		goto fail;
-	ns->st.spi_i = get64(ch.spi);
-	ns->st.spi_r = ike_spi_new(e);
-	ike_sa_hash_add(ns);
-	memset(&k, 0, sizeof(k));
-	k.prf = ch.prf;
-	k.encr = ch.encr;
-	k.integ = ch.integ;
-	rc = ike_keys_derive(&k, &gir, m->nonce.p, cur_left(&m->nonce), nr, sizeof(nr),
-	                     ns->st.spi_i, ns->st.spi_r, &sa->st.sk_d, sa->st.prf);
-	if (rc == 0)
-		rc = ike_sa_keys_take(ns, &k);
-	ike_keys_clear(&k);
-	if (rc)
-		goto fail;
-	ns->tun = sa->tun;
-	ns->tun_final = true;
-	memcpy(ns->st.tunnel, sa->st.tunnel, sizeof(ns->st.tunnel));
-	ns->st.local = sa->st.local;
-	ns->st.remote = sa->st.remote;
-	ns->st.nat_local = sa->st.nat_local;
-	ns->st.nat_remote = sa->st.nat_remote;
-	ns->st.id_local = sa->st.id_local;
-	ns->st.id_remote = sa->st.id_remote;
-	ns->st.peer_msgid_sync = sa->st.peer_msgid_sync;
-	ns->st.peer_replay_sync = sa->st.peer_replay_sync;
-	ns->st.dh_group = ch.dh;
-	ns->st.phase = IKE_PHASE_ESTABLISHED;
-	ns->st.old_spi_i = sa->st.spi_i;
-	ns->st.old_spi_r = sa->st.spi_r;
-	ns->ike = ch;
-	ike_sa_lifetimes(ns);
-	put64(spi, ns->st.spi_r);
-	ike_prop_ike_answer(&ch, spi, 8, ans);
 	ike_mb_init_chain(&mb);
-	rc = ike_mb_sa(&mb, ans);
+	rc = ns && ans ? 0 : -ENOMEM;
+	if (rc == 0) {
+		put64(spi, ns->st.spi_r);
+		ike_prop_ike_answer(&ch, spi, 8, ans);
+		rc = ike_mb_sa(&mb, ans);
+	}
 	if (rc == 0)
 		rc = ike_mb_nonce(&mb, nr, sizeof(nr));
 	if (rc == 0)
 		rc = add_ke(&mb, dh);
 	free(ans);
-	ans = NULL;
 	ike_dh_free(dh);
-	dh = NULL;
-	secret_clear(&gir);
 	if (rc) {
 		ike_mb_fini(&mb);
-		goto fail;
+		if (ns)
+			ike_sa_free(ns);
+		respond_error(sa, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, 0);
+		return;
 	}
-	collision = sa->req_active && sa->st.req_kind == IKE_REQ_IKE_REKEY;
-	if (collision) {
-		/* §2.8.2: our rekey decides when its answer comes; remember the peer's */
+	if (sa->req_active && sa->st.req_kind == IKE_REQ_IKE_REKEY) {
+		/* §2.8.2: a collision: our rekey decides when its answer comes */
 		size_t ll;
 		const uint8_t *lo = lower(m->nonce.p, cur_left(&m->nonce), nr, sizeof(nr), &ll);
 
@@ -1014,14 +1022,84 @@ ike_rekey_request(struct ike_sa *sa)
 	(void)ike_sa_respond(sa, IKE_EXCH_CREATE_CHILD_SA, msgid, &mb, IKE_CH_MSGID);
 	ike_mb_fini(&mb);
 	log_info("tunnel %s: IKE SA rekeyed by the peer", sa->st.tunnel);
-	return;
-fail:
+}
+
+/*
+ * The Child SA a REKEY_SA notify names (§1.3.3: the SPI the peer receives with, our outbound
+ * one). False when the request was answered: CHILD_SA_NOT_FOUND, TEMPORARY_FAILURE while we
+ * delete or already replaced it (§2.25), INVALID_SYNTAX.
+ */
+static bool
+rekey_target(struct ike_sa *sa, const struct ike_pld_notify *rn, size_t *oidx)
+{
+	struct ike_child_state *old;
+	uint32_t spi;
+
+	if (cur_left(&rn->spi) != 4 || rn->proto != IKE_PROTO_ESP) {
+		respond_error(sa, IKE_N_INVALID_SYNTAX, NULL, 0, 0);
+		return false;
+	}
+	spi = get32(rn->spi.p);
+	old = ike_child_by_spi_out(sa, spi, oidx);
+	if (!old) {
+		log_info("tunnel %s: the peer rekeys Child SA %08x, which we do not have",
+		         sa->st.tunnel, (unsigned)spi);
+		respond_error(sa, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0, spi);
+		return false;
+	}
+	if (sa->cx[*oidx].deleting || old->rekeyed || sa->cx[*oidx].redundant) {
+		respond_error(sa, IKE_N_TEMPORARY_FAILURE, NULL, 0, 0);
+		return false;
+	}
+	return true;
+}
+
+/* The peer replaced Child SA oidx by new_id; remember a collision with our own rekey. */
+static void
+rekey_replaced(struct ike_sa *sa, size_t oidx, uint64_t new_id, const uint8_t *nr)
+{
+	struct ike_engine *e = sa->e;
+	const struct ike_msg *m = &e->rx;
+	struct ike_child_state *old = &sa->st.child[oidx];
+
+	old->rekeyed = true;
+	/* if the peer never deletes it, we do (after a grace period) */
+	if (!old->expire_at_ms || old->expire_at_ms > e->now_ms + IKE_REKEYED_GRACE_MS)
+		old->expire_at_ms = e->now_ms + IKE_REKEYED_GRACE_MS;
+	/* §2.8.1: a collision with our own rekey of the same Child SA */
+	if (sa->req_active && sa->st.req_kind == IKE_REQ_CHILD_REKEY &&
+	    sa->st.req_child_id == old->child_id) {
+		size_t ll;
+		const uint8_t *lo = lower(m->nonce.p, cur_left(&m->nonce), nr, IKE_NONCE_LEN, &ll);
+
+		sa->ccs.collided = true;
+		memcpy(sa->ccs.peer_low, lo, ll);
+		sa->ccs.peer_low_len = ll;
+		sa->ccs.peer_child_id = new_id;
+	}
+	e->stats.child_sa_rekeyed++;
+}
+
+/* The response that creates Child SA idx: SA, Nr, [KEr], TSi, TSr (§1.3.1). */
+static int
+child_answer(struct ike_mb *mb, const struct ike_esp_choice *ch, uint32_t spi_in, const uint8_t *nr,
+             const struct ike_dh *dh, const struct ike_tsl *tsi, const struct ike_tsl *tsr)
+{
+	struct ike_pld_sa *ans = calloc(1, sizeof(*ans));
+	int rc;
+
+	if (!ans)
+		return -ENOMEM;
+	ike_prop_esp_answer(ch, spi_in, ans);
+	rc = ike_mb_sa(mb, ans);
 	free(ans);
-	ike_dh_free(dh);
-	secret_clear(&gir);
-	if (ns)
-		ike_sa_free(ns);
-	respond_error(sa, IKE_N_NO_PROPOSAL_CHOSEN, NULL, 0, 0);
+	if (rc == 0)
+		rc = ike_mb_nonce(mb, nr, IKE_NONCE_LEN);
+	if (rc == 0 && dh)
+		rc = add_ke(mb, dh);
+	if (rc == 0)
+		rc = add_ts(mb, tsi, tsr);
+	return rc;
 }
 
 static void
@@ -1030,38 +1108,20 @@ child_request(struct ike_sa *sa)
 	struct ike_engine *e = sa->e;
 	const struct ike_msg *m = &e->rx;
 	const struct ike_pld_notify *rn = ike_msg_notify(m, IKE_N_REKEY_SA);
-	uint32_t msgid = m->hdr.msgid, seq = 0, spi_in, rspi = 0;
-	struct ike_child_state *old = NULL, *c;
+	uint32_t msgid = m->hdr.msgid, seq = 0, spi_in;
+	struct ike_child_state *c;
 	struct ike_esp_choice ch;
-	struct ike_tsl tsi, tsr;
-	struct ike_pld_sa *ans = NULL;
+	struct ike_tsl tsi = {0}, tsr = {0};
 	struct secret gir = {0};
 	struct ike_dh *dh = NULL;
 	struct ike_mb mb;
 	uint8_t nr[IKE_NONCE_LEN], g[2];
 	uint16_t err, want = 0;
 	size_t oidx = 0, idx;
-	int rc;
+	int rc = 0;
 
-	if (rn) {
-		if (cur_left(&rn->spi) != 4 || rn->proto != IKE_PROTO_ESP) {
-			respond_error(sa, IKE_N_INVALID_SYNTAX, NULL, 0, 0);
-			return;
-		}
-		rspi = get32(rn->spi.p);
-		/* the SPI the peer receives with: our outbound one */
-		old = ike_child_by_spi_out(sa, rspi, &oidx);
-		if (!old) {
-			log_info("tunnel %s: the peer rekeys Child SA %08x, which we do not have",
-			         sa->st.tunnel, (unsigned)rspi);
-			respond_error(sa, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0, rspi);
-			return;
-		}
-		if (sa->cx[oidx].deleting || old->rekeyed || sa->cx[oidx].redundant) {
-			respond_error(sa, IKE_N_TEMPORARY_FAILURE, NULL, 0, 0);
-			return;
-		}
-	}
+	if (rn && !rekey_target(sa, rn, &oidx))
+		return;
 	/* §2.25.2: no Child SA exchange while our IKE SA rekey is under way */
 	if (sa->rekeyed || (sa->req_active && sa->st.req_kind == IKE_REQ_IKE_REKEY)) {
 		respond_error(sa, IKE_N_TEMPORARY_FAILURE, NULL, 0, 0);
@@ -1074,16 +1134,13 @@ child_request(struct ike_sa *sa)
 		respond_error(sa, IKE_N_INVALID_SYNTAX, NULL, 0, 0);
 		return;
 	}
-	err = ike_child_choose(sa, "CREATE_CHILD_SA", false, old ? old->seq_index : 0,
+	err = ike_child_choose(sa, "CREATE_CHILD_SA", false, rn ? sa->st.child[oidx].seq_index : 0,
 	                       m->has_ke ? m->ke.group : 0, &ch, &seq, &tsi, &tsr, &want);
-	if (err == IKE_N_INVALID_KE_PAYLOAD) {
-		g[0] = (uint8_t)(want >> 8);
-		g[1] = (uint8_t)want;
-		respond_error(sa, err, g, sizeof(g), 0);
-		return;
-	}
+	g[0] = (uint8_t)(want >> 8);
+	g[1] = (uint8_t)want;
 	if (err) {
-		respond_error(sa, err, NULL, 0, 0);
+		respond_error(sa, err, err == IKE_N_INVALID_KE_PAYLOAD ? g : NULL,
+		              err == IKE_N_INVALID_KE_PAYLOAD ? sizeof(g) : 0, 0);
 		return;
 	}
 	ike_random(e, nr, sizeof(nr));
@@ -1103,72 +1160,38 @@ child_request(struct ike_sa *sa)
 	}
 	spi_in = ike_child_spi_new(e);
 	c = ike_child_add(sa, &idx);
-	ans = calloc(1, sizeof(*ans));
-	if (!c || !ans) {
+	ike_mb_init_chain(&mb);
+	if (c) {
+		ike_child_fill(sa, c, &ch, seq, &tsr, &tsi, spi_in);
+		rc = ike_child_keys(sa, c, ch.dh ? &gir : NULL, m->nonce.p, cur_left(&m->nonce), nr,
+		                    sizeof(nr), false);
+		ike_child_lifetimes(sa, c, ch.cp, false);
+		if (rc == 0)
+			rc = child_answer(&mb, &ch, spi_in, nr, dh, &tsi, &tsr);
+	}
+	secret_clear(&gir);
+	ike_dh_free(dh);
+	if (!c || rc) {
+		ike_mb_fini(&mb);
 		if (c)
 			ike_child_remove(sa, idx);
-		free(ans);
-		ike_dh_free(dh);
-		secret_clear(&gir);
 		respond_error(sa, IKE_N_NO_ADDITIONAL_SAS, NULL, 0, 0);
 		return;
 	}
-	if (old)
-		old = &sa->st.child[oidx];
-	ike_child_fill(sa, c, &ch, seq, &tsr, &tsi, spi_in);
-	rc = ike_child_keys(sa, c, ch.dh ? &gir : NULL, m->nonce.p, cur_left(&m->nonce), nr,
-	                    sizeof(nr), false);
-	secret_clear(&gir);
-	ike_child_lifetimes(sa, c, ch.cp, false);
-	ike_prop_esp_answer(&ch, spi_in, ans);
-	ike_mb_init_chain(&mb);
-	if (rc == 0)
-		rc = ike_mb_sa(&mb, ans);
-	if (rc == 0)
-		rc = ike_mb_nonce(&mb, nr, sizeof(nr));
-	if (rc == 0 && dh)
-		rc = add_ke(&mb, dh);
-	if (rc == 0)
-		rc = add_ts(&mb, &tsi, &tsr);
-	free(ans);
-	ike_dh_free(dh);
-	if (rc) {
-		ike_mb_fini(&mb);
-		ike_child_remove(sa, idx);
-		respond_error(sa, IKE_N_NO_ADDITIONAL_SAS, NULL, 0, 0);
-		return;
-	}
-	if (old) {
-		old->rekeyed = true;
-		/* if the peer never deletes it, we do (after a grace period) */
-		if (!old->expire_at_ms || old->expire_at_ms > e->now_ms + IKE_REKEYED_GRACE_MS)
-			old->expire_at_ms = e->now_ms + IKE_REKEYED_GRACE_MS;
-		/* §2.8.1: a collision with our own rekey of the same Child SA */
-		if (sa->req_active && sa->st.req_kind == IKE_REQ_CHILD_REKEY &&
-		    sa->st.req_child_id == old->child_id) {
-			size_t ll;
-			const uint8_t *lo =
-			        lower(m->nonce.p, cur_left(&m->nonce), nr, sizeof(nr), &ll);
-
-			sa->ccs.collided = true;
-			memcpy(sa->ccs.peer_low, lo, ll);
-			sa->ccs.peer_low_len = ll;
-			sa->ccs.peer_child_id = c->child_id;
-		}
-		e->stats.child_sa_rekeyed++;
-	} else {
+	if (rn)
+		rekey_replaced(sa, oidx, c->child_id, nr);
+	else
 		e->stats.child_sa_established++;
-	}
 	e->stats.exch_done[2]++;
 	rc = ike_sa_respond_prepare(sa, IKE_EXCH_CREATE_CHILD_SA, msgid, &mb,
-	                            old ? IKE_CH_CHILD_REKEYED : IKE_CH_CHILD_ADDED);
+	                            rn ? IKE_CH_CHILD_REKEYED : IKE_CH_CHILD_ADDED);
 	ike_mb_fini(&mb);
 	if (rc)
 		return;
 	if (ike_child_install(sa, idx, false)) {
 		log_warnx("tunnel %s: data plane refused Child SA %08x", sa->st.tunnel,
 		          (unsigned)spi_in);
-		ike_task_add(sa, IKE_TASK_CHILD_DELETE, c->child_id, 0);
+		ike_task_add(sa, IKE_TASK_CHILD_DELETE, sa->st.child[idx].child_id, 0);
 	}
 	ike_sa_respond_send(sa);
 	ike_tun_update(e, sa->st.tunnel, "Child SA created");

@@ -331,7 +331,7 @@ ike_info_request(struct ike_sa *sa)
 		if (d->proto != IKE_PROTO_ESP || d->spi_len != 4)
 			continue;
 		for (size_t j = 0; j < d->nspi; j++) {
-			uint32_t spi = get32(d->spis.p + 4 * j);
+			uint32_t spi = get32(d->spis.p + (size_t)4 * j);
 			struct ike_child_state *c;
 			size_t idx;
 
@@ -340,7 +340,7 @@ ike_info_request(struct ike_sa *sa)
 			if (!c)
 				continue;
 			if (nspi < IKE_STATE_MAX_CHILDREN)
-				put32(spis + 4 * nspi++, c->spi_in);
+				put32(spis + (size_t)4 * nspi++, c->spi_in);
 			if (!c->rekeyed && !sa->cx[idx].redundant)
 				log_info("tunnel %s: the peer deleted Child SA %08x/%08x",
 				         sa->st.tunnel, (unsigned)c->spi_in, (unsigned)c->spi_out);

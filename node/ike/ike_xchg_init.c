@@ -321,14 +321,12 @@ ike_tun_candidates(struct ike_engine *e, const struct sockaddr_storage *local,
 	const struct cfg_tunnel *t;
 	size_t n = 0;
 
-	TAILQ_FOREACH(t, &e->cfg->tunnels, entry)
-	{
+	for (t = TAILQ_FIRST(&e->cfg->tunnels); t; t = TAILQ_NEXT(t, entry)) {
 		if (n < cap && t->kind == CFG_TUNNEL_STATIC && policy_answers(t) &&
 		    ike_ss_is_cfg(local, &t->local) && ike_ss_is_cfg(remote, &t->remote))
 			out[n++] = t;
 	}
-	TAILQ_FOREACH(t, &e->cfg->tunnels, entry)
-	{
+	for (t = TAILQ_FIRST(&e->cfg->tunnels); t; t = TAILQ_NEXT(t, entry)) {
 		if (n < cap && t->kind == CFG_TUNNEL_ON_DEMAND && policy_answers(t) &&
 		    ike_ss_is_cfg(local, &t->local))
 			out[n++] = t;
