@@ -454,6 +454,16 @@ ike_child_start(struct ike_sa *sa, enum ike_req_kind kind, uint64_t child_id, ui
 		rc = start_child(sa, kind, child_id, seq);
 	if (rc)
 		ike_ccs_clear(&sa->ccs);
+	if (rc && kind == IKE_REQ_CHILD_CREATE) {
+		/* nothing to offer (AH, IPcomp) or no memory: not again at once */
+		size_t slot = ike_seq_slot(sa, seq);
+		uint32_t b = sa->child_backoff_ms[slot] ? sa->child_backoff_ms[slot] : 1000;
+
+		sa->child_retry_ms[slot] = sa->e->now_ms + b;
+		sa->child_backoff_ms[slot] = b * 2 > sa->e->o.initiate_backoff_max_ms
+		                                     ? sa->e->o.initiate_backoff_max_ms
+		                                     : b * 2;
+	}
 	return rc;
 }
 

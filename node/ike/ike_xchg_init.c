@@ -285,7 +285,12 @@ ike_init_response(struct ike_sa *sa)
 	sa->st.dh_group = sa->ike.dh;
 	ike_dh_free(sa->dh);
 	sa->dh = NULL;
-	(void)ike_natd_check(sa, m);
+	/* tandem's data plane takes ESP in UDP only: a peer without NAT-T cannot reach it */
+	if (!ike_natd_check(sa, m))
+		ike_warn_rl(e,
+		            "tunnel %s: the peer sent no NAT detection (RFC 7296 §2.23); tandem "
+		            "receives ESP only in UDP, so its traffic will not arrive",
+		            sa->st.tunnel);
 	/* §2.23: tandem always acts as if behind a NAT, so it floats to port 4500 */
 	ike_ss_set_port(&sa->st.local, IKE_NATT_PORT);
 	ike_ss_set_port(&sa->st.remote, IKE_NATT_PORT);
@@ -442,6 +447,12 @@ init_respond(struct ike_engine *e, const struct cfg_tunnel *t, const struct ike_
 	if (rc == 0)
 		rc = secret_set(&sa->init_req, e->rx_p, e->rx_len);
 	natd = ike_natd_check(sa, m);
+	if (!natd)
+		ike_warn_rl(
+		        e,
+		        "tunnel %s: the initiator sent no NAT detection (RFC 7296 §2.23); tandem "
+		        "receives ESP only in UDP, so its traffic will not arrive",
+		        t->name);
 	memset(&h, 0, sizeof(h));
 	h.spi_i = sa->st.spi_i;
 	h.spi_r = sa->st.spi_r;

@@ -490,6 +490,30 @@ test_two_seqs(void **state)
 }
 
 static void
+test_ah_skipped(void **state)
+{
+	/* AH (and IP compression) are never negotiated: skipped with a warning */
+	struct w_conf a = {.conn = "initiator-only",
+	                   .esp = "  esp encryption aes-128-gcm\n  ah hmac-sha1-96\n"};
+	struct w_conf b = {.conn = "responder-only"};
+
+	(void)state;
+	w_init(&w, &a, &b, NULL);
+	assert_true(w_log_has(&w, "tunnel t1 seq 1: ipsec proposal e1 needs AH, which tandem does "
+	                          "not negotiate; skipped"));
+	w_run(&w, w.now + 500);
+	assert_true(w_log_has(&w, "tunnel t1 seq 1: no IPsec proposal tandem can offer"));
+	assert_int_equal(w_established(&w.n[0]), 1);
+	assert_int_equal(w_live_sas(&w.n[0]), 0);
+	/* and it does not keep trying every millisecond */
+	assert_true(ike_engine_tick(w.n[0].e, w.now) >= w.now + 500);
+	w_run(&w, w.now + 120000);
+	assert_true(w.n[0].sends < 20);
+	check_clean();
+	w_fini(&w);
+}
+
+static void
 test_reload(void **state)
 {
 	struct w_conf a = {.conn = "initiator-only"}, b = {.conn = "responder-only"};
@@ -574,6 +598,7 @@ main(void)
 	        cmocka_unit_test(test_conn_types),
 	        cmocka_unit_test(test_simultaneous),
 	        cmocka_unit_test(test_two_seqs),
+	        cmocka_unit_test(test_ah_skipped),
 	        cmocka_unit_test(test_reload),
 	        cmocka_unit_test(test_peer_restart),
 	};
