@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -513,6 +514,75 @@ test_ah_skipped(void **state)
 	w_fini(&w);
 }
 
+static size_t
+load_vector(const char *name, uint8_t *buf, size_t cap)
+{
+	char path[1024];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/tests/vectors/ike/%s", TANDEM_SOURCE_DIR, name);
+	f = fopen(path, "rb");
+	if (!f)
+		fail_msg("cannot open %s", path);
+	n = fread(buf, 1, cap, f);
+	fclose(f);
+	return n;
+}
+
+/* strongSwan 5.9.8's own IKE_SA_INIT (tests/vectors/ike): two proposals of many transforms. */
+static void
+test_strongswan_init(void **state)
+{
+	struct w_conf b = {.conn = "responder-only"};
+	struct w_conf b31 = {.conn = "responder-only",
+	                     .ike = "  encryption algorithm aes-128-gcm\n"
+	                            "  pseudo-random-function hmac-sha2-256\n  dh-group 31\n"};
+	struct w_conf a = {.conn = "responder-only"};
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	uint8_t buf[4096];
+	const struct w_dgram *d;
+	size_t n;
+
+	(void)state;
+	assert_non_null(m);
+	n = load_vector("03-sa_init-ireq.bin", buf, sizeof(buf));
+	w_init(&w, &a, &b, NULL);
+	w_inject(&w, 1, 500, 500, buf, n);
+	d = w_last_sent(&w, 1);
+	assert_non_null(d);
+	assert_int_equal(ike_msg_parse(d->p, d->len, m, NULL), 0);
+	assert_true(m->hdr.flags & IKE_FLAG_RESPONSE);
+	assert_true(m->has_sa && m->has_ke && m->has_nonce);
+	assert_int_equal(m->sa.nprops, 1);
+	assert_int_equal(m->sa.props[0].num, 1);
+	assert_int_equal(m->sa.props[0].ntrans, 3);
+	assert_int_equal(m->sa.props[0].trans[0].id, IKE_ENCR_AES_GCM_16);
+	assert_int_equal(m->sa.props[0].trans[0].keylen, 128);
+	assert_int_equal(m->ke.group, 19);
+	assert_non_null(ike_msg_notify(m, IKE_N_NAT_DETECTION_SOURCE_IP));
+	assert_int_equal(stats(1).half_open, 1);
+	w_fini(&w);
+	/* configured for curve25519 only: INVALID_KE_PAYLOAD naming it, as gw1 did (06) */
+	w_init(&w, &a, &b31, NULL);
+	w_inject(&w, 1, 500, 500, buf, n);
+	d = w_last_sent(&w, 1);
+	assert_int_equal(ike_msg_parse(d->p, d->len, m, NULL), 0);
+	assert_int_equal(m->nnotify, 1);
+	assert_int_equal(m->notify[0].type, IKE_N_INVALID_KE_PAYLOAD);
+	assert_int_equal(m->notify[0].data.p[1], 31);
+	assert_int_equal(stats(1).half_open, 0);
+	/* the retry with the cookie gw1 gave (07): our cookies are not required, so ignored */
+	n = load_vector("07-sa_init-ireq.bin", buf, sizeof(buf));
+	w_inject(&w, 1, 500, 500, buf, n);
+	d = w_last_sent(&w, 1);
+	assert_int_equal(ike_msg_parse(d->p, d->len, m, NULL), 0);
+	assert_true(m->has_sa);
+	assert_int_equal(m->ke.group, 31);
+	free(m);
+	w_fini(&w);
+}
+
 static void
 test_reload(void **state)
 {
@@ -599,6 +669,7 @@ main(void)
 	        cmocka_unit_test(test_simultaneous),
 	        cmocka_unit_test(test_two_seqs),
 	        cmocka_unit_test(test_ah_skipped),
+	        cmocka_unit_test(test_strongswan_init),
 	        cmocka_unit_test(test_reload),
 	        cmocka_unit_test(test_peer_restart),
 	};
