@@ -91,6 +91,24 @@ establish(const char *ike, const char *esp, int init, enum cfg_encr encr, uint16
 	                 4500);
 	assert_int_equal(w_live_sas(&w.n[0]), 2);
 	assert_int_equal(w_live_sas(&w.n[1]), 2);
+	{
+		/* what the data plane gets: fresh sequence numbers, the first lease (no cluster
+		 * block: 65536), the policy's replay window, ESP in UDP on 4500 both ways */
+		const struct esp_sa_params *o = w_inst(&w.n[0], a->child[0].spi_out, false);
+		const struct esp_sa_params *in = w_inst(&w.n[0], a->child[0].spi_in, true);
+
+		assert_non_null(o);
+		assert_non_null(in);
+		assert_int_equal(o->seq_start, 1);
+		assert_int_equal(o->lease_limit, 65536);
+		assert_int_equal(in->seq_start, 0);
+		assert_int_equal(in->replay_window, 64);
+		assert_int_equal(o->local_port, 4500);
+		assert_int_equal(o->remote_port, 4500);
+		assert_string_equal(o->tunnel, W_TUNNEL);
+		assert_int_equal(o->child_id, in->child_id);
+		assert_int_equal(a->child[0].out_lease_limit, 65536);
+	}
 	/* A's outbound is B's inbound, with the same keys, and the other way round */
 	w_assert_pairs(&w.n[0], &w.n[1]);
 	w_assert_pairs(&w.n[1], &w.n[0]);
