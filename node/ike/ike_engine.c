@@ -922,14 +922,16 @@ ike_engine_forget(struct ike_engine *e, uint64_t spi_i, uint64_t spi_r)
 static void
 activate_one(struct ike_engine *e, struct ike_sa *sa)
 {
+	/* an SA being deleted, or already replaced by a rekey, is deleted (again) */
+	bool closing = sa->live_phase == IKE_PHASE_DELETING ||
+	               (sa->live_phase == IKE_PHASE_REKEYING && !sa->st.nchildren);
 	uint64_t commit;
 
 	if (sa->live_phase < IKE_PHASE_ESTABLISHED || ike_sa_keys_install(sa)) {
 		ike_sa_free(sa);
 		return;
 	}
-	sa->st.phase =
-	        sa->live_phase == IKE_PHASE_DELETING ? IKE_PHASE_DELETING : IKE_PHASE_ESTABLISHED;
+	sa->st.phase = IKE_PHASE_ESTABLISHED;
 	sa->last_rx_ms = e->now_ms;
 	sa->ntasks = 0;
 	for (size_t i = 0; i < sa->st.nchildren; i++) {
@@ -954,10 +956,16 @@ activate_one(struct ike_engine *e, struct ike_sa *sa)
 	} else if (sa->st.req_out.s_len) {
 		sa->req_active = true;
 		sa->req_resumed = true;
-		sa->req_exch = sa->st.req_out.s_len > 17 ? sa->st.req_out.s_data[18] : 0;
+		sa->req_exch = sa->st.req_out.s_len > 18 ? sa->st.req_out.s_data[18] : 0;
 		sa->req_sends = 1;
 		sa->req_next_ms = e->now_ms + ike_retransmit_timeout(e, 1);
+		if (sa->st.req_kind == IKE_REQ_IKE_DELETE) {
+			sa->st.phase = IKE_PHASE_DELETING;
+			closing = false;
+		}
 	}
+	if (closing)
+		ike_task_add(sa, IKE_TASK_IKE_DELETE, 0, 0);
 	commit = ike_sa_report(sa, IKE_CH_MSGID);
 	sa->req_commit = sa->resp_commit = commit;
 	for (size_t i = 0; i < sa->st.nchildren; i++) {

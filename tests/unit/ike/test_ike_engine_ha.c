@@ -264,6 +264,46 @@ test_takeover_after_ike_rekey(void **state)
 	w_fini(&w);
 }
 
+/* The active node dies while its Delete of the IKE SA is in flight: the new one finishes it. */
+static void
+takeover_deleting(bool with_6311)
+{
+	struct drop x = {0, IKE_EXCH_INFORMATIONAL, false, 1};
+	uint64_t old_spi;
+	int c;
+
+	c = up_with_standby();
+	old_spi = est(1)->spi_i;
+	w.filter = drop_fn;
+	w.farg = &x;
+	assert_int_equal(ike_engine_clear_ike(w.n[0].e, W_TUNNEL, w.now), 0);
+	w_deliver(&w);
+	assert_int_equal(x.left, 0);
+	replicate(0, c, !with_6311);
+	w.n[0].dead = true;
+	ike_engine_activate(w.n[c].e, w.now);
+	w_run(&w, w.now + 500);
+	/* the old IKE SA is gone on both sides */
+	for (size_t i = 0; i < w.n[1].nstates; i++)
+		assert_int_not_equal(w.n[1].states[i].spi_i, old_spi);
+	/* and the static tunnel comes up again from the new node */
+	w_run(&w, w.now + 3000);
+	assert_int_equal(w_established(&w.n[c]), 1);
+	assert_int_equal(w_established(&w.n[1]), 1);
+	assert_int_not_equal(est(1)->spi_i, old_spi);
+	w_assert_pairs(&w.n[c], &w.n[1]);
+	check_clean();
+	w_fini(&w);
+}
+
+static void
+test_takeover_deleting(void **state)
+{
+	(void)state;
+	takeover_deleting(true);
+	takeover_deleting(false);
+}
+
 static void
 test_standby_quiet(void **state)
 {
@@ -295,6 +335,7 @@ main(void)
 	        cmocka_unit_test(test_takeover_request_in_flight),
 	        cmocka_unit_test(test_takeover_cached_response),
 	        cmocka_unit_test(test_takeover_after_ike_rekey),
+	        cmocka_unit_test(test_takeover_deleting),
 	        cmocka_unit_test(test_standby_quiet),
 	};
 
