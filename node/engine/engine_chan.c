@@ -161,7 +161,7 @@ engine_chan_send(struct engine *e, const struct engine_from *m)
 
 	if (m->type == ENGINE_FROM_STATS) {
 		/* may exceed one datagram's worth of stack: a control-path allocation */
-		cap = ENGINE_MSG_MAX * 4;
+		cap = (size_t)ENGINE_MSG_MAX * 4u;
 		heap = malloc(cap);
 		if (!heap)
 			return -ENOMEM;

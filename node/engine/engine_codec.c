@@ -589,8 +589,10 @@ enc_stats(const struct engine_from *m, FromEngine *f, uint8_t *out, size_t cap, 
 	Tandem__Engine__V1__Stats st;
 	Tandem__Engine__V1__SaStats *sa = calloc(m->u.stats.nsa + 1, sizeof(*sa));
 	Tandem__Engine__V1__DropCount *dc = calloc(m->u.stats.ndrops + 1, sizeof(*dc));
-	Tandem__Engine__V1__SaStats **psa = calloc(m->u.stats.nsa + 1, sizeof(*psa));
-	Tandem__Engine__V1__DropCount **pdc = calloc(m->u.stats.ndrops + 1, sizeof(*pdc));
+	Tandem__Engine__V1__SaStats **psa =
+	        calloc(m->u.stats.nsa + 1, sizeof(Tandem__Engine__V1__SaStats *));
+	Tandem__Engine__V1__DropCount **pdc =
+	        calloc(m->u.stats.ndrops + 1, sizeof(Tandem__Engine__V1__DropCount *));
 	int rc = -ENOMEM;
 
 	if (!sa || !dc || !psa || !pdc)
@@ -624,6 +626,7 @@ enc_stats(const struct engine_from *m, FromEngine *f, uint8_t *out, size_t cap, 
 	f->msg_case = TANDEM__ENGINE__V1__FROM_ENGINE__MSG_STATS;
 	f->stats = &st;
 	rc = pack_from(f, out, cap, len);
+	f->stats = NULL; /* st dies here */
 out:
 	free(sa);
 	free(dc);

@@ -61,7 +61,7 @@ in_tun_fd(const struct engine_worker *w, const struct engine_tunnel *t)
 		if (t->q[i].worker == w->id)
 			return t->q[i].fd;
 	}
-	return t->q[w->id % t->nq].fd;
+	return t->nq ? t->q[w->id % t->nq].fd : -1;
 }
 
 /* Writes the pending TCP train, if any, as one super-packet. */

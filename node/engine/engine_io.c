@@ -26,7 +26,8 @@ engine_io_new(void)
 	io->tbuf = malloc((size_t)ENGINE_TX_SLOTS * ENGINE_SLOT);
 	io->gbuf = malloc(ENGINE_HEAD + ENGINE_VNET_HDR + ENGINE_GSO_BUF);
 	io->gro.buf = malloc(ENGINE_VNET_HDR + ENGINE_GRO_MAX + 64);
-	if (!io->rbuf || !io->tbuf || !io->gbuf || !io->gro.buf) {
+	io->fbuf = malloc(ENGINE_PKT_MAX);
+	if (!io->rbuf || !io->tbuf || !io->gbuf || !io->gro.buf || !io->fbuf) {
 		engine_io_free(io);
 		return NULL;
 	}
@@ -42,6 +43,7 @@ engine_io_free(struct engine_io *io)
 	free(io->tbuf);
 	free(io->gbuf);
 	free(io->gro.buf);
+	free(io->fbuf);
 	free(io);
 }
 

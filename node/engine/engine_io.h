@@ -41,6 +41,7 @@ struct engine_io {
 	struct engine_sa *msa[ENGINE_TX_SLOTS]; /* the SA of each message being sent */
 
 	uint8_t *gbuf; /* ENGINE_HEAD + ENGINE_VNET_HDR + ENGINE_GSO_BUF: a TUN super-packet */
+	uint8_t *fbuf; /* ENGINE_PKT_MAX: a packet being fragmented, out of the slots' way */
 
 	struct engine_gro gro; /* inbound TCP segments joined for one TUN write */
 

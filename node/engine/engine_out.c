@@ -250,10 +250,17 @@ static void
 out_fragment(struct engine_worker *w, struct engine_sa *sa, const uint8_t *p, size_t len,
              const struct esp_flow *f)
 {
-	uint8_t *orig = w->io->gbuf + ENGINE_HEAD + ENGINE_VNET_HDR;
+	struct engine_io *io = w->io;
+	uintptr_t at = (uintptr_t)p, g = (uintptr_t)io->gbuf;
+	const uint8_t *orig = p;
 
-	if (p != orig)
-		memmove(orig, p, len); /* a flush may reuse the slot p is in */
+	/* a flush may reuse the slot p is in; a packet in gbuf (not a slot) stays where it is */
+	if (at < g || at >= g + ENGINE_HEAD + ENGINE_VNET_HDR + ENGINE_GSO_BUF) {
+		if (len > ENGINE_PKT_MAX)
+			return;
+		memcpy(io->fbuf, p, len);
+		orig = io->fbuf;
+	}
 	for (unsigned idx = 0;; idx++) {
 		uint8_t *slot = out_take_slot(w);
 		size_t n = engine_ip4_fragment(orig, len, atomic_load(&sa->inner_mtu), idx, slot);

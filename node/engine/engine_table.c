@@ -87,7 +87,7 @@ tun_out_add(struct engine_tunnel *t, struct engine_sa *sa)
 {
 	if (t->nout == t->capout) {
 		unsigned cap = t->capout ? t->capout * 2 : 4;
-		struct engine_sa **n = realloc(t->out, cap * sizeof(*n));
+		struct engine_sa **n = realloc(t->out, cap * sizeof(struct engine_sa *));
 
 		if (!n)
 			return -ENOMEM;
@@ -103,7 +103,8 @@ tun_out_del(struct engine_tunnel *t, const struct engine_sa *sa)
 {
 	for (unsigned i = 0; i < t->nout; i++) {
 		if (t->out[i] == sa) {
-			memmove(&t->out[i], &t->out[i + 1], (t->nout - i - 1) * sizeof(t->out[0]));
+			memmove(&t->out[i], &t->out[i + 1],
+			        (t->nout - i - 1) * sizeof(struct engine_sa *));
 			t->nout--;
 			return;
 		}

@@ -151,7 +151,7 @@ esp_aead_seal(struct esp_slot *s, const uint8_t nonce[12], const uint8_t *aad, s
 	if (EVP_EncryptInit_ex(c, NULL, NULL, NULL, nonce) != 1 ||
 	    EVP_EncryptUpdate(c, NULL, &la, aad, (int)aad_len) != 1 ||
 	    EVP_EncryptUpdate(c, p, &l1, p, (int)n) != 1 ||
-	    EVP_EncryptFinal_ex(c, p + l1, &l2) != 1 || (size_t)(l1 + l2) != n)
+	    EVP_EncryptFinal_ex(c, p + l1, &l2) != 1 || (size_t)l1 + (size_t)l2 != n)
 		return false;
 	return EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, (int)tag_len, tag) == 1;
 }

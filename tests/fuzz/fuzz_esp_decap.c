@@ -3,9 +3,12 @@
  * libFuzzer target for the inbound ESP path: arbitrary bytes through esp_decap against
  * fixed SAs of every kind (the first byte picks one; one has no integrity, so mutations
  * reach decryption, the trailer and inner-packet checks), plus the UDP demultiplexer and the
- * inner-packet parser and selectors on the same bytes. Each input starts from a fresh replay
- * window. With FUZZ_ESP_CORPUS=DIR, LLVMFuzzerInitialize writes a corpus of real packets
- * made by esp_encap with the same keys.
+ * inner-packet parser and selectors on the same bytes. With the first byte's top bit set the
+ * rest is a sequence number and a plaintext body that the harness encrypts and
+ * authenticates with the peer's keys: authentic packets with arbitrary trailers and inner
+ * packets, the part a forger cannot reach. Each input starts from a fresh replay window.
+ * With FUZZ_ESP_CORPUS=DIR, LLVMFuzzerInitialize writes a corpus of real packets made by
+ * esp_encap with the same keys.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -37,7 +40,7 @@ static const struct fz_kind fz_kinds[] = {
 };
 #define FZ_N (sizeof(fz_kinds) / sizeof(fz_kinds[0]))
 
-static struct esp_sa *fz_in[FZ_N];
+static struct esp_sa *fz_in[FZ_N], *fz_out[FZ_N];
 static uint8_t fz_buf[65536];
 
 static void
@@ -131,8 +134,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	for (unsigned k = 0; k < FZ_N; k++)
+	for (unsigned k = 0; k < FZ_N; k++) {
 		fz_in[k] = fz_sa(&fz_kinds[k], true);
+		fz_out[k] = fz_sa(&fz_kinds[k], false);
+	}
 	if (dir)
 		fz_corpus(dir);
 	return 0;
@@ -157,6 +162,81 @@ fz_selectors(const uint8_t *p, size_t n)
 	(void)esp_ts_match_in(&sp, &f);
 }
 
+static void
+fz_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/*
+ * An authentic packet of out's twin: header, a fixed IV, body encrypted (CBC: cut to whole
+ * blocks) and the ICV or tag, computed with node/esp's internals (no ESN high half: the
+ * fresh window infers zero). Returns its length, 0 if the body does not fit.
+ */
+static size_t
+fz_craft(struct esp_sa *out, uint32_t seq, const uint8_t *body, size_t n, uint8_t *dst)
+{
+	struct esp_slot *s = &out->slots[0];
+	uint8_t *iv = dst + ESP_HDR_LEN, *b = iv + out->iv_len, nonce[12], aad[12];
+	struct esp_mac_run r;
+	size_t aad_len = out->p.esn ? 12 : 8;
+
+	if (out->kind == ESP_KIND_CBC)
+		n -= n % out->block;
+	if (n < 2 || n + 64 > sizeof(fz_buf))
+		return 0;
+	fz_put32(dst, out->p.spi);
+	fz_put32(dst + 4, seq);
+	memset(iv, 0x5a, out->iv_len);
+	memcpy(b, body, n);
+	if (out->kind == ESP_KIND_AEAD) {
+		memcpy(nonce, out->salt, 4);
+		memcpy(nonce + 4, iv, 8);
+		memcpy(aad, dst, 4);
+		memset(aad + 4, 0, 4);
+		memcpy(aad + (aad_len - 4), dst + 4, 4);
+		if (!esp_aead_seal(s, nonce, aad, aad_len, b, n, b + n, out->icv_len))
+			abort();
+		return ESP_HDR_LEN + out->iv_len + n + out->icv_len;
+	}
+	if (out->kind == ESP_KIND_CBC && !esp_cbc_crypt(s, true, iv, b, n))
+		abort();
+	if (!out->has_mac)
+		return ESP_HDR_LEN + out->iv_len + n;
+	esp_mac_begin(&r, &out->mac, &s->mac);
+	esp_mac_update(&r, dst, (size_t)(b + n - dst));
+	if (out->p.esn) {
+		uint8_t hi[4] = {0};
+
+		esp_mac_update(&r, hi, 4);
+	}
+	if (!esp_mac_end(&r, b + n))
+		abort();
+	return ESP_HDR_LEN + out->iv_len + n + out->icv_len;
+}
+
+static void
+fz_authentic(unsigned k, const uint8_t *data, size_t size)
+{
+	struct esp_inner in;
+	size_t len;
+	uint32_t seq;
+
+	if (size < 4)
+		return;
+	seq = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];
+	len = fz_craft(fz_out[k], seq, data + 4, size - 4, fz_buf);
+	if (len == 0)
+		return;
+	esp_replay_init(&fz_in[k]->rp, fz_in[k]->p.replay_window, 0);
+	if (esp_decap(fz_in[k], 0, fz_buf, len, &in) == ESP_DROP_NONE &&
+	    (in.data < fz_buf || in.data + in.len > fz_buf + len))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -167,6 +247,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	if (data[0] & 0x80) {
+		fz_authentic((data[0] & 0x7f) % FZ_N, data + 1, size - 1);
+		return 0;
+	}
 	sa = fz_in[data[0] % FZ_N];
 	data++;
 	size--;
