@@ -23,11 +23,11 @@
 #include "node/core/hex.h"
 #include "node/ctl/ctl_server.h"
 #include "node/tandemd_eng.h"
+#include "node/tandemd_ike.h"
 #include "node/tandemd_int.h"
 
 /* What this build does not do yet; `hactl status` says so plainly. */
 static const char *const tandemd_not_built[] = {
-        "ike: IKEv2 negotiation",
         "sync: replication over corosync",
         "ha: roles, failover and routes",
         NULL,
@@ -102,7 +102,10 @@ tandemd_reload(struct tandemd *d)
 	int rc;
 
 	log_info("SIGHUP: reloading %s", d->opts.config_path);
+	uint32_t seq = r->seq + 1;
+
 	memset(r, 0, sizeof(*r));
+	r->seq = seq;
 	r->at_unix = clk_real_sec();
 	d->have_reload = true;
 	rc = tandemd_load(d, &cfg, &r->errors, r->detail, sizeof(r->detail));
@@ -114,7 +117,8 @@ tandemd_reload(struct tandemd *d)
 	}
 	r->ok = true;
 	tandemd_install_config(d, cfg);
-	tandemd_eng_apply(d); /* engines (tandemd_eng.c) */
+	tandemd_eng_apply(d);              /* engines (tandemd_eng.c) */
+	tandemd_ike_apply(d->ike, d->cfg); /* IKE (tandemd_ike.c), after the engines' sockets */
 	log_info("reloaded %s: digest %.12s, %u tunnel(s), %u warning(s)", d->opts.config_path,
 	         d->digest, cfg_count_tunnels(cfg), cfg->nwarnings);
 }
@@ -187,8 +191,10 @@ tandemd_ctl(void *arg, const struct ctl_request *req, struct buf *resp)
 	case CTL_CMD_SHOW_STATISTICS:
 	case CTL_CMD_CLEAR_IKE_SA:
 	case CTL_CMD_CLEAR_IPSEC_SA:
-		return ctl_encode_error(ENOTSUP, "the IKE engine is not built yet", resp);
-	case CTL_CMD_SHOW_ENGINES: /* engines (tandemd_eng.c) */
+	case CTL_CMD_REKEY_IKE_SA:
+	case CTL_CMD_REKEY_IPSEC_SA:
+		return tandemd_ike_ctl(d, req, resp); /* IKE (tandemd_ike_ctl.c) */
+	case CTL_CMD_SHOW_ENGINES:                    /* engines (tandemd_eng.c) */
 		return tandemd_eng_ctl(d, req, resp);
 	}
 	return -ENOTSUP;
@@ -307,6 +313,13 @@ tandemd_start(struct tandemd *d)
 	if (rc < 0)
 		return rc;
 	tandemd_eng_apply(d);
+	/* IKE (tandemd_ike.c): after the engines, whose port-4500 sockets it sends through */
+	rc = tandemd_ike_new(d, &d->ike);
+	if (rc < 0) {
+		log_err("cannot start the IKE engine: %s", strerror(-rc));
+		return rc;
+	}
+	tandemd_ike_apply(d->ike, d->cfg);
 	return 0;
 }
 
@@ -321,7 +334,8 @@ tandemd_free(struct tandemd *d)
 {
 	if (!d)
 		return;
-	tandemd_eng_free(d); /* engines (tandemd_eng.c): stopped before the event base goes */
+	tandemd_ike_free(d->ike); /* IKE first: it sends through the engines' sockets */
+	tandemd_eng_free(d);      /* engines (tandemd_eng.c): stopped before the event base goes */
 	ctl_server_free(d->ctl);
 	if (d->ev_term)
 		event_free(d->ev_term);

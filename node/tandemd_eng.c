@@ -14,8 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "node/core/clk.h"
 #include "node/core/log.h"
 #include "node/eng/eng_sup.h"
+#include "node/ike/ike_engine.h"
+#include "node/tandemd_ike.h"
 #include "node/tandemd_int.h"
 
 #define TANDEMD_ENGINE_NAME "tandem-engine"
@@ -85,33 +88,48 @@ tandemd_eng_lease_request(void *arg, uint32_t spi, uint64_t used, uint64_t limit
 
 	(void)limit;
 	rc = eng_lease_grant(d->eng, spi, grant);
-	if (rc < 0)
+	if (rc < 0) {
 		log_warnx("SA %08x: cannot grant a lease up to %llu: %s", spi,
 		          (unsigned long long)grant, strerror(-rc));
+		return;
+	}
+	/* the IKE SA state carries the limit, so a takeover starts above it */
+	if (d->ike)
+		ike_engine_child_seq(tandemd_ike_engine(d->ike), spi, false, grant);
 }
 
 static void
-tandemd_eng_lifetime(void *arg, uint32_t spi, bool inbound, bool hard, uint64_t bytes)
+tandemd_eng_replay_report(void *arg, uint32_t spi, uint64_t highest)
 {
-	(void)arg;
-	/* the IKE engine rekeys on a soft limit once it is wired in; the supervisor logged it */
-	log_debug("SA %08x %s: %s byte lifetime reached after %llu bytes", spi,
-	          inbound ? "in" : "out", hard ? "hard" : "soft", (unsigned long long)bytes);
+	struct tandemd *d = arg;
+
+	if (d->ike)
+		ike_engine_child_seq(tandemd_ike_engine(d->ike), spi, true, highest);
 }
 
-/*
- * IKE on port 4500 that an engine (or, while none runs, the supervisor) received. The IKE
- * engine takes it once it is wired in here (tandemd_ike_input); until then it is dropped.
- */
+/* A byte lifetime: soft -> the IKE engine rekeys that Child SA, hard -> it deletes it. */
+static void
+tandemd_eng_lifetime(void *arg, uint32_t spi, bool inbound, bool hard, uint64_t bytes)
+{
+	struct tandemd *d = arg;
+
+	log_info("SA %08x %s: %s byte lifetime reached after %llu bytes", spi,
+	         inbound ? "in" : "out", hard ? "hard" : "soft", (unsigned long long)bytes);
+	if (!d->ike)
+		return;
+	ike_engine_child_lifetime(tandemd_ike_engine(d->ike), spi, inbound, hard, clk_mono_ms());
+	tandemd_ike_kick(d->ike);
+}
+
+/* IKE on port 4500 that an engine (or, while none runs, the supervisor) received. */
 static void
 tandemd_eng_ike_packet(void *arg, const struct sockaddr_storage *src,
                        const struct sockaddr_storage *dst, const uint8_t *p, size_t len)
 {
-	(void)arg;
-	(void)src;
-	(void)dst;
-	(void)p;
-	log_debug("IKE datagram of %zu bytes on port 4500: no IKE engine to take it", len);
+	struct tandemd *d = arg;
+
+	if (d->ike)
+		tandemd_ike_input(d->ike, dst, src, p, len);
 }
 
 int
@@ -119,6 +137,7 @@ tandemd_eng_start(struct tandemd *d)
 {
 	static const struct eng_sup_events ev = {
 	        .lease_request = tandemd_eng_lease_request,
+	        .replay_report = tandemd_eng_replay_report,
 	        .lifetime = tandemd_eng_lifetime,
 	        .ike_packet = tandemd_eng_ike_packet,
 	};

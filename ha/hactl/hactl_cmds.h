@@ -33,6 +33,8 @@ int hactl_cmd_show_ipsec_sa(const struct hactl_ctx *ctx, int argc, char **argv);
 int hactl_cmd_show_statistics(const struct hactl_ctx *ctx, int argc, char **argv);
 int hactl_cmd_clear_ike_sa(const struct hactl_ctx *ctx, int argc, char **argv);
 int hactl_cmd_clear_ipsec_sa(const struct hactl_ctx *ctx, int argc, char **argv);
+int hactl_cmd_rekey_ike_sa(const struct hactl_ctx *ctx, int argc, char **argv);
+int hactl_cmd_rekey_ipsec_sa(const struct hactl_ctx *ctx, int argc, char **argv);
 /* crypto engines */
 int hactl_cmd_show_engines(const struct hactl_ctx *ctx, int argc, char **argv);
 

@@ -308,3 +308,46 @@ hactl_cmd_clear_ipsec_sa(const struct hactl_ctx *ctx, int argc, char **argv)
 {
 	return hactl_clear(ctx, argc, argv, false);
 }
+
+/* ---- rekey ike-sa|ipsec-sa tunnel NAME ----------------------------------------------------- */
+
+static void
+hactl_render_rekey(const Tandem__Ctl__V1__Response *r, struct buf *b)
+{
+	buf_printf(b, "rekeying %u IKE SA(s) and %u IPsec SA(s)\n", r->clear->ike_sas,
+	           r->clear->ipsec_sas);
+}
+
+static int
+hactl_rekey(const struct hactl_ctx *ctx, int argc, char **argv, bool ike)
+{
+	Tandem__Ctl__V1__Request req;
+	Tandem__Ctl__V1__RekeyRequest rr;
+
+	if (argc != 2 || strcmp(argv[0], "tunnel") != 0) {
+		fprintf(stderr, "hactl: usage: rekey %s tunnel NAME\n",
+		        ike ? "ike-sa" : "ipsec-sa");
+		return HACTL_EXIT_USAGE;
+	}
+	tandem__ctl__v1__request__init(&req);
+	tandem__ctl__v1__rekey_request__init(&rr);
+	rr.has_kind = 1;
+	rr.kind = ike ? TANDEM__CTL__V1__REKEY_REQUEST__KIND__IKE
+	              : TANDEM__CTL__V1__REKEY_REQUEST__KIND__IPSEC;
+	rr.tunnel = argv[1];
+	req.cmd_case = TANDEM__CTL__V1__REQUEST__CMD_REKEY;
+	req.rekey = &rr;
+	return hactl_run(ctx, &req, TANDEM__CTL__V1__RESPONSE__BODY_CLEAR, hactl_render_rekey);
+}
+
+int
+hactl_cmd_rekey_ike_sa(const struct hactl_ctx *ctx, int argc, char **argv)
+{
+	return hactl_rekey(ctx, argc, argv, true);
+}
+
+int
+hactl_cmd_rekey_ipsec_sa(const struct hactl_ctx *ctx, int argc, char **argv)
+{
+	return hactl_rekey(ctx, argc, argv, false);
+}

@@ -127,6 +127,14 @@ ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req)
 		req->cmd = CTL_CMD_SHOW_ENGINES;
 		rc = ctl_copy_group(req, m->show_engines->group);
 		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_REKEY:
+		req->cmd = m->rekey->kind == TANDEM__CTL__V1__REKEY_REQUEST__KIND__IPSEC
+		                   ? CTL_CMD_REKEY_IPSEC_SA
+		                   : CTL_CMD_REKEY_IKE_SA;
+		rc = ctl_copy_name(req, m->rekey->tunnel);
+		if (rc == 0 && req->tunnel[0] == '\0')
+			rc = -EINVAL; /* rekeying needs a tunnel name */
+		break;
 	case TANDEM__CTL__V1__REQUEST__CMD__NOT_SET:
 	default:
 		rc = -ENOTSUP;
@@ -222,6 +230,8 @@ ctl_encode_status(const struct ctl_status *st, struct buf *out)
 		rr.at_unix = st->last_reload->at_unix;
 		rr.ok = st->last_reload->ok;
 		rr.errors = st->last_reload->errors;
+		rr.has_seq = 1;
+		rr.seq = st->last_reload->seq;
 		rr.detail = (char *)(uintptr_t)st->last_reload->detail;
 		s.last_reload = &rr;
 	}

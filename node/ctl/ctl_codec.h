@@ -27,6 +27,8 @@ enum ctl_cmd {
 	CTL_CMD_SHOW_STATISTICS,
 	CTL_CMD_CLEAR_IKE_SA,
 	CTL_CMD_CLEAR_IPSEC_SA,
+	CTL_CMD_REKEY_IKE_SA,
+	CTL_CMD_REKEY_IPSEC_SA,
 	/* crypto engines (ctl_encode_show_engines) */
 	CTL_CMD_SHOW_ENGINES = 30,
 };
@@ -66,6 +68,7 @@ struct ctl_reload {
 	int64_t at_unix;
 	bool ok;
 	uint32_t errors;
+	uint32_t seq; /* reloads attempted since start */
 	char detail[512];
 };
 
