@@ -305,7 +305,7 @@ hactl_render_engine_group(const Tandem__Ctl__V1__EngineGroup *g, struct buf *b)
 		hactl_fmt_time(b, g->last_failure_unix);
 		buf_put_u8(b, '\n');
 	}
-	if (g->next_restart_ms || g->failures_in_row > 1)
+	if (g->state && strcmp(g->state, "restarting") == 0)
 		buf_printf(b, "  next start     in %llu ms (%u failure(s) in a row)\n",
 		           (unsigned long long)g->next_restart_ms, g->failures_in_row);
 	buf_printf(b, "  heartbeats     %llu (packets in %llu, out %llu)\n",

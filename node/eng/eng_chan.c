@@ -185,6 +185,14 @@ eng_chan_read_one(struct eng_group *g)
 }
 
 void
+eng_chan_drain(struct eng_group *g)
+{
+	/* a handler may have taken the engine down: the channel is gone then */
+	while (g->chan >= 0 && eng_chan_read_one(g) > 0)
+		;
+}
+
+void
 eng_chan_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct eng_group *g = arg;

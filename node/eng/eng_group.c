@@ -205,7 +205,7 @@ eng_group_send_hello(struct eng_group *g)
 	        .heartbeat_ms = sup->tm.heartbeat_ms,
 	        .lease_refill_pct = sup->lease_refill_pct,
 	        .replay_report_every = sup->replay_report_every,
-	        .workers = 0,
+	        .workers = g->workers,
 	        .log_level = log_get_level() >= LOG_LVL_DEBUG  ? "debug"
 	                     : log_get_level() >= LOG_LVL_INFO ? "info"
 	                                                       : "warning",
@@ -281,7 +281,7 @@ eng_group_spawn(struct eng_group *g)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
 		return -errno;
-	rc = eng_proc_spawn(sup->engine_path, sv[1], &g->pid, &g->pidfd);
+	rc = eng_proc_spawn(sup->engine_path, sv[1], sup->tm.engine_nice, &g->pid, &g->pidfd);
 	close(sv[1]);
 	if (rc < 0) {
 		close(sv[0]);
@@ -468,7 +468,7 @@ eng_group_heartbeat(struct eng_group *g, const struct eng_msg *m)
 	g->packets_in = m->u.hb.packets_in;
 	g->packets_out = m->u.hb.packets_out;
 	if (g->ready)
-		tmr_add_ms(&g->t_hb, (uint64_t)g->sup->tm.heartbeat_ms * g->sup->tm.missed_beats);
+		tmr_add_ms(&g->t_hb, eng_hb_limit_ms(&g->sup->tm));
 }
 
 void
@@ -480,7 +480,7 @@ eng_group_dispatch(struct eng_group *g, const struct eng_msg *m)
 	case ENG_MSG_READY:
 		g->ready = true;
 		g->last_hb_ms = clk_mono_ms();
-		tmr_add_ms(&g->t_hb, (uint64_t)sup->tm.heartbeat_ms * sup->tm.missed_beats);
+		tmr_add_ms(&g->t_hb, eng_hb_limit_ms(&sup->tm));
 		eng_group_check_up(g);
 		break;
 	case ENG_MSG_HEARTBEAT:
@@ -566,8 +566,10 @@ eng_down_why(enum eng_down_reason why, const struct eng_sup *sup, char *buf, siz
 	case ENG_DOWN_EXITED:
 		return "closed its channel (exited)";
 	case ENG_DOWN_HUNG:
-		snprintf(buf, cap, "sent no heartbeat for %u periods of %u ms (hung)",
-		         sup->tm.missed_beats, sup->tm.heartbeat_ms);
+		snprintf(buf, cap,
+		         "sent no heartbeat for %llu ms (%u periods of %u ms + %u ms; hung)",
+		         (unsigned long long)eng_hb_limit_ms(&sup->tm), sup->tm.missed_beats,
+		         sup->tm.heartbeat_ms, sup->tm.grace_ms);
 		return buf;
 	case ENG_DOWN_PROTOCOL:
 		return "broke the channel protocol";
@@ -613,11 +615,27 @@ eng_group_down(struct eng_group *g, enum eng_down_reason why)
 	/* else: the pidfd says when it is gone */
 }
 
+/*
+ * No heartbeat read for missed_beats periods. Before calling it a hang, read what the channel
+ * holds: when tandemd itself was kept off the CPU, the heartbeats wait there, and a timer that
+ * expired in the same loop iteration as a heartbeat arrived must not count either.
+ */
 static void
 eng_group_hb_timeout(void *arg)
 {
 	struct eng_group *g = arg;
+	uint64_t limit = eng_hb_limit_ms(&g->sup->tm), since;
 
+	if (g->ready && (g->state == ENG_ST_UP || g->state == ENG_ST_STARTING)) {
+		eng_chan_drain(g);
+		if (g->state != ENG_ST_UP && g->state != ENG_ST_STARTING)
+			return; /* the channel said it is gone */
+		since = clk_mono_ms() - g->last_hb_ms;
+		if (since < limit) {
+			tmr_add_ms(&g->t_hb, limit - since);
+			return;
+		}
+	}
 	if (g->state == ENG_ST_STARTING && !g->ready)
 		log_warnx("engine %s: not ready %u ms after start", g->name,
 		          g->sup->tm.start_timeout_ms);

@@ -33,10 +33,15 @@
 	     (var) = (tvar))
 #endif
 
-#define ENG_NATT_PORT      4500
-#define ENG_MAX_DROPS      (ENG_MAX_STATS_DROPS + 1) /* the engine's reasons plus no_engine */
-#define ENG_DEFAULT_LEASE  65536u
-#define ENG_DEFAULT_RRE    1024u /* replay_report_every */
+#define ENG_NATT_PORT     4500
+#define ENG_MAX_DROPS     (ENG_MAX_STATS_DROPS + 1) /* the engine's reasons plus no_engine */
+#define ENG_DEFAULT_LEASE 65536u
+/*
+ * replay_report_every without a cluster block: no replication to pay for, so as often as the
+ * configuration allows (64), which bounds what an engine restart costs inbound (packets of the
+ * peer numbered up to 64 past the last report are dropped as late, docs/engine.md).
+ */
+#define ENG_DEFAULT_RRE    64u
 #define ENG_DEFAULT_REFILL 50u
 #define ENG_MAX_TUN_QUEUES 16u
 #define ENG_DEFAULT_MTU    1400u /* TUN MTU when the tunnel sets none: fits ESP-in-UDP in 1500 */
@@ -123,6 +128,7 @@ struct eng_group {
 	struct eng_sup *sup;
 	char name[CFG_NAME_MAX];
 	char *fingerprint; /* owned: tunnels, devices, addresses; a change restarts the engine */
+	uint32_t workers;  /* packet workers: the group's asp-count (each ASP is one core) */
 	TAILQ_HEAD(, eng_tunnel) tunnels;
 	enum eng_state state;
 	bool removing; /* free the group once its engine is reaped */
@@ -165,8 +171,15 @@ struct eng_sup {
 	_Alignas(8) uint8_t rx[ENG_MSG_MAX];
 };
 
+/* No heartbeat for this long = hung: missed_beats periods plus the grace for loop jitter. */
+static inline uint64_t
+eng_hb_limit_ms(const struct eng_sup_timing *tm)
+{
+	return (uint64_t)tm->heartbeat_ms * tm->missed_beats + tm->grace_ms;
+}
+
 /* eng_proc.c: the engine process */
-int eng_proc_spawn(const char *path, int chan_child, pid_t *pid, int *pidfd);
+int eng_proc_spawn(const char *path, int chan_child, int nice_val, pid_t *pid, int *pidfd);
 int eng_proc_kill(pid_t pid, int pidfd, int sig);
 /* Reaps pid if it has exited: 1 (status in *status), 0 (still running), -errno. */
 int eng_proc_reap(pid_t pid, int *status);
@@ -181,6 +194,8 @@ int eng_chan_flush(struct eng_group *g);
 void eng_chan_clear(struct eng_group *g);
 /* Reads and dispatches what the channel holds (EV_READ callback). */
 void eng_chan_readable(evutil_socket_t fd, short what, void *arg);
+/* Reads and dispatches everything the channel holds now (before declaring a hang). */
+void eng_chan_drain(struct eng_group *g);
 void eng_chan_writable(evutil_socket_t fd, short what, void *arg);
 
 /* eng_group.c: lifecycle */
@@ -238,6 +253,7 @@ bool eng_tunnel_has_out_sa(const struct eng_sup *sup, const struct eng_tunnel *t
 struct eng_plan_group {
 	TAILQ_ENTRY(eng_plan_group) entry;
 	char name[CFG_NAME_MAX];
+	uint32_t workers;
 	TAILQ_HEAD(, eng_tunnel) tunnels;
 	struct buf fp;
 };

@@ -144,11 +144,17 @@ static int
 eng_plan_tunnel(const struct cfg *cfg, const struct cfg_tunnel *ct, struct eng_plan *plan)
 {
 	const struct cfg_interface *bind = ct->bind;
-	struct eng_plan_group *pg = eng_plan_group_get(plan, ct->ctx->asp_group->name);
+	const struct cfg_asp_group *ag = ct->ctx->asp_group;
+	struct eng_plan_group *pg = eng_plan_group_get(plan, ag->name);
 	struct eng_tunnel *t;
 
 	if (!pg)
 		return -ENOMEM;
+	if (pg->workers == 0) {
+		/* one packet worker per ASP of the group: asp-count is the group's cores */
+		pg->workers = ag->asp_count ? ag->asp_count : 1;
+		buf_printf(&pg->fp, "workers %u\n", pg->workers);
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;

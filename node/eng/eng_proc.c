@@ -2,9 +2,9 @@
 /*
  * The engine process: fork and exec with the channel as descriptor 3 and every other
  * descriptor above 2 closed at exec, default signal dispositions and an empty signal mask,
- * and death with tandemd (PR_SET_PDEATHSIG). A close-on-exec pipe reports a failed exec at
- * once. The parent gets a pidfd: pollable for the exit, and a kill that never hits a recycled
- * PID.
+ * death with tandemd (PR_SET_PDEATHSIG) and a scheduling priority above ordinary processes. A
+ * close-on-exec pipe reports a failed exec at once. The parent gets a pidfd: pollable for the exit,
+ * and a kill that never hits a recycled PID.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,7 +31,7 @@ eng_pidfd_open(pid_t pid)
 
 /* In the child: never returns. Only async-signal-safe calls (tandemd is single-threaded). */
 static void
-eng_proc_child(const char *path, int chan, int errfd, pid_t parent)
+eng_proc_child(const char *path, int chan, int errfd, pid_t parent, int nice_val)
 {
 	char *const argv[] = {(char *)(uintptr_t) "tandem-engine", NULL};
 	sigset_t none;
@@ -43,6 +44,9 @@ eng_proc_child(const char *path, int chan, int errfd, pid_t parent)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127); /* tandemd died between fork and prctl */
+	/* best effort (needs CAP_SYS_NICE to go below 0); every thread the engine makes inherits */
+	if (nice_val)
+		(void)setpriority(PRIO_PROCESS, 0, nice_val);
 	if (chan == ENG_CHAN_FD) {
 		if (fcntl(chan, F_SETFD, 0) != 0)
 			goto fail;
@@ -62,7 +66,7 @@ fail:
 }
 
 int
-eng_proc_spawn(const char *path, int chan_child, pid_t *pid_out, int *pidfd_out)
+eng_proc_spawn(const char *path, int chan_child, int nice_val, pid_t *pid_out, int *pidfd_out)
 {
 	pid_t parent = getpid(), pid;
 	int errp[2], e = 0, errfd, status, pidfd;
@@ -80,7 +84,7 @@ eng_proc_spawn(const char *path, int chan_child, pid_t *pid_out, int *pidfd_out)
 	if (pid == 0) {
 		/* the error pipe must not land on descriptor 3 */
 		errfd = fcntl(errp[1], F_DUPFD_CLOEXEC, ENG_CHAN_FD + 1);
-		eng_proc_child(path, chan_child, errfd < 0 ? errp[1] : errfd, parent);
+		eng_proc_child(path, chan_child, errfd < 0 ? errp[1] : errfd, parent, nice_val);
 	}
 	close(errp[1]);
 	do

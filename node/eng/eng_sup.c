@@ -24,11 +24,13 @@ eng_sup_timing_default(struct eng_sup_timing *t)
 {
 	t->heartbeat_ms = 20;
 	t->missed_beats = 3;
+	t->grace_ms = 20;
 	t->start_timeout_ms = 2000;
 	t->backoff_first_ms = 100;
 	t->backoff_max_ms = 5000;
 	t->healthy_ms = 10000;
 	t->stats_ms = 1000;
+	t->engine_nice = -10;
 }
 
 void
@@ -228,6 +230,7 @@ eng_sup_take_tunnels(struct eng_group *g, struct eng_plan_group *pg)
 		return -ENOMEM;
 	free(g->fingerprint);
 	g->fingerprint = fp;
+	g->workers = pg->workers;
 	while ((t = TAILQ_FIRST(&g->tunnels))) {
 		TAILQ_REMOVE(&g->tunnels, t, entry);
 		eng_tunnel_free(t);

@@ -126,17 +126,30 @@ const char *eng_down_reason_name(enum eng_down_reason r);
 
 /*
  * Liveness and restart timing. The defaults are docs/engine.md's: heartbeat 20 ms, 3 missed
- * beats = hung, 2 s to start, restart back-off 0 then 100 ms doubling up to 5 s, reset after
- * 10 s of health, stats every 1 s. Tests shorten some of them.
+ * beats (plus a grace of one period, see below) = hung, 2 s to start, restart back-off 0 then
+ * 100 ms doubling up to 5 s, reset after 10 s of health, stats every 1 s. Tests shorten some.
  */
 struct eng_sup_timing {
 	uint32_t heartbeat_ms;
 	uint32_t missed_beats;
+	/*
+	 * Added to missed_beats periods before a silent engine counts as hung. The engine sends
+	 * heartbeats from its packet loop, between batches: under full load on 2 cores the gap
+	 * between two heartbeats was measured up to 73 ms with a 20 ms period, so 60 ms alone
+	 * killed healthy engines. Default 20 ms: hung after 80 ms, detected within 100 ms.
+	 */
+	uint32_t grace_ms;
 	uint32_t start_timeout_ms; /* spawn until Ready and the start-up requests acknowledged */
 	uint32_t backoff_first_ms; /* the second restart in a row waits this long */
 	uint32_t backoff_max_ms;
 	uint32_t healthy_ms; /* an engine up this long resets the back-off */
 	uint32_t stats_ms;   /* QueryStats period; 0 = never */
+	/*
+	 * Nice value of the engine processes (-20..19; default -10): the data plane, and with it
+	 * the heartbeats that prove it alive, must not starve behind ordinary processes when the
+	 * CPUs are busy. Needs CAP_SYS_NICE; without it the engine runs at tandemd's priority.
+	 */
+	int engine_nice;
 };
 void eng_sup_timing_default(struct eng_sup_timing *t);
 /* Takes effect for engines started afterwards (and for the back-off at once). */

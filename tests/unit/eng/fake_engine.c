@@ -258,8 +258,8 @@ on_channel(const uint8_t *p, size_t n, int fd)
 	switch (m->msg_case) {
 	case TANDEM__ENGINE__V1__TO_ENGINE__MSG_HELLO:
 		hb_ms = m->hello->heartbeat_ms ? m->hello->heartbeat_ms : 20;
-		note("hello group=%s hb=%u refill=%u rre=%u", m->hello->group, hb_ms,
-		     m->hello->lease_refill_pct, m->hello->replay_report_every);
+		note("hello group=%s hb=%u refill=%u rre=%u workers=%u", m->hello->group, hb_ms,
+		     m->hello->lease_refill_pct, m->hello->replay_report_every, m->hello->workers);
 		if (!getenv("FAKE_ENGINE_NO_READY"))
 			send_ready();
 		break;

@@ -385,7 +385,7 @@ test_start_ready(void **state)
 	assert_int_equal(w.nsas, 2);
 	assert_string_equal(w.tunnels, "t1 (TI-1)");
 	assert_int_equal(log_count("start fd3=ok extra_fds=0"), 1);
-	assert_int_equal(log_count("hello group=G1 hb=20 refill=50 rre=1024"), 1);
+	assert_int_equal(log_count("hello group=G1 hb=20 refill=50 rre=64 workers=1"), 1);
 	/* outbound: a new SA starts at 1 with a lease the daemon granted (used 0 + 65536) */
 	assert_true(log_last("install spi=00001002 in=0", line, sizeof(line)));
 	assert_non_null(strstr(line, "seq_start=1 lease=65536 encr="));
@@ -417,7 +417,7 @@ test_hung_detected(void **state)
 	              (unsigned long long)dt, (unsigned long long)c->last_detect_ms);
 	assert_int_equal(c->last_reason, ENG_DOWN_HUNG);
 	assert_true(dt < 100);
-	assert_true(c->last_detect_ms >= 55 && c->last_detect_ms < 100); /* 3 x 20 ms, ms clock */
+	assert_true(c->last_detect_ms >= 75 && c->last_detect_ms < 100); /* 3 x 20 + 20 ms */
 	assert_false(eng_group_up(c->sup, "G1"));
 	/* killed, reaped and restarted at once (the first failure has no back-off) */
 	assert_true(run_until(c, &c->ups, 2, 3000));
@@ -511,7 +511,8 @@ test_backoff(void **state)
 		gap = t[i + 1] - t[i];
 		print_message("restart %u after %llu ms (back-off %llu ms)\n", i + 1,
 		              (unsigned long long)gap, (unsigned long long)want[i]);
-		assert_true(gap >= want[i] && gap < want[i] + 90);
+		/* stamps are taken after exec, whose time varies by a few ms */
+		assert_true(gap + 10 >= want[i] && gap < want[i] + 90);
 	}
 	assert_int_equal(c->ups, 0);
 	/* it starts working: up at the next try */
@@ -546,12 +547,12 @@ test_reinstall_seq(void **state)
 	assert_int_equal(c->lease_limit, 65536);
 	/* inbound: the window starts at the last report + the report step */
 	assert_true(log_last("install spi=00001001 in=1", line, sizeof(line)));
-	assert_non_null(strstr(line, "seq_start=6024 "));
+	assert_non_null(strstr(line, "seq_start=5064 "));
 	/* and again, with no report in between: one more step */
 	kill(engine_pid(c), SIGKILL);
 	assert_true(run_until(c, &c->ups, 3, 3000));
 	assert_true(log_last("install spi=00001001 in=1", line, sizeof(line)));
-	assert_non_null(strstr(line, "seq_start=7048 "));
+	assert_non_null(strstr(line, "seq_start=5128 "));
 	assert_true(log_last("install spi=00001002 in=0", line, sizeof(line)));
 	assert_non_null(strstr(line, "seq_start=131071 lease=196606"));
 }
