@@ -510,3 +510,5 @@ source "$LAB_LIB_DIR/lab-strongswan.sh"
 source "$LAB_LIB_DIR/lab-tandem.sh"
 # shellcheck source=lab-tandem-conf.sh
 source "$LAB_LIB_DIR/lab-tandem-conf.sh"
+# shellcheck source=lab-engine.sh
+source "$LAB_LIB_DIR/lab-engine.sh"
