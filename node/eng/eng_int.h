@@ -166,7 +166,7 @@ struct eng_sup {
 	TAILQ_HEAD(, eng_sock) socks;
 	TAILQ_HEAD(, eng_sa) sas;
 	uint32_t lease_size, lease_refill_pct, replay_report_every;
-	unsigned tun_queues; /* per TUN device, 1..ENG_MAX_TUN_QUEUES */
+	unsigned tun_queues; /* per TUN device, 1..ENG_MAX_TUN_QUEUES; 0: one per worker */
 	bool tun_vnet;       /* IFF_VNET_HDR */
 	_Alignas(8) uint8_t rx[ENG_MSG_MAX];
 };
@@ -176,6 +176,15 @@ static inline uint64_t
 eng_hb_limit_ms(const struct eng_sup_timing *tm)
 {
 	return (uint64_t)tm->heartbeat_ms * tm->missed_beats + tm->grace_ms;
+}
+
+/* Queues of a group's TUN devices: as set, or one per packet worker (docs/engine.md). */
+static inline unsigned
+eng_tun_queues(const struct eng_sup *sup, const struct eng_group *g)
+{
+	unsigned n = sup->tun_queues ? sup->tun_queues : g && g->workers ? g->workers : 1;
+
+	return n < ENG_MAX_TUN_QUEUES ? n : ENG_MAX_TUN_QUEUES;
 }
 
 /* eng_proc.c: the engine process */
@@ -214,7 +223,7 @@ void eng_group_count_drop(struct eng_group *g, const char *reason, uint64_t cur,
 
 /* eng_net.c: TUN devices, addresses, routes, sockets */
 /*
- * Creates the tunnel's TUN device with sup->tun_queues queues (descriptors into fds, room for
+ * Creates the tunnel's TUN device with eng_tun_queues() queues (descriptors into fds, room for
  * ENG_MAX_TUN_QUEUES), sets MTU and addresses, brings it up. Returns the number of queues or
  * -errno (logged).
  */

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/udp.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,12 +111,13 @@ eng_tunnel_addrs(struct eng_sup *sup, struct eng_tunnel *t)
 static int
 eng_tunnel_open(const struct eng_sup *sup, const struct eng_tunnel *t, int *fds)
 {
-	unsigned flags = (sup->tun_queues > 1 ? RT_TUN_MULTI_QUEUE : 0) |
-	                 (sup->tun_vnet ? RT_TUN_VNET_HDR : 0);
+	unsigned want = eng_tun_queues(sup, t->g);
+	unsigned flags =
+	        (want > 1 ? RT_TUN_MULTI_QUEUE : 0) | (sup->tun_vnet ? RT_TUN_VNET_HDR : 0);
 	unsigned n = 0;
 	int rc = 0;
 
-	while (n < sup->tun_queues) {
+	while (n < want) {
 		rc = rt_tun_open(t->ifname, flags, &fds[n]);
 		if (rc < 0)
 			break;
@@ -306,6 +308,22 @@ eng_sock_datagram(struct eng_sock *s, struct msghdr *mh, const uint8_t *p, size_
 	}
 }
 
+/* The segment size of a UDP GRO train (the engine turns UDP_GRO on), or 0. */
+static size_t
+eng_sock_gro_size(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int seg;
+
+			memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+			return seg > 0 ? (size_t)seg : 0;
+		}
+	}
+	return 0;
+}
+
 static void
 eng_sock_readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -316,7 +334,8 @@ eng_sock_readable(evutil_socket_t fd, short what, void *arg)
 		_Alignas(8) uint8_t pkt[65536];
 		union {
 			struct cmsghdr align;
-			char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
+			char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) +
+			         64];
 		} u;
 		struct sockaddr_storage src;
 		struct iovec iov = {.iov_base = pkt, .iov_len = sizeof(pkt)};
@@ -327,12 +346,19 @@ eng_sock_readable(evutil_socket_t fd, short what, void *arg)
 		                    .msg_control = u.buf,
 		                    .msg_controllen = sizeof(u)};
 		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+		size_t seg;
 
 		if (n < 0)
 			return; /* EAGAIN, or an ICMP error queued on the socket */
 		if (mh.msg_flags & MSG_TRUNC)
 			continue;
-		eng_sock_datagram(s, &mh, pkt, (size_t)n);
+		/* a train the kernel joined while the engine had UDP_GRO on: one datagram each */
+		seg = eng_sock_gro_size(&mh);
+		if (seg == 0 || seg >= (size_t)n)
+			seg = (size_t)n;
+		for (size_t off = 0; off < (size_t)n && s->reading; off += seg)
+			eng_sock_datagram(s, &mh, pkt + off,
+			                  (size_t)n - off < seg ? (size_t)n - off : seg);
 		if (!s->reading)
 			return; /* the handler started an engine that now owns the socket */
 	}
@@ -409,8 +435,11 @@ eng_sock_set_reading(struct eng_sock *s, bool read)
 	if (read == s->reading)
 		return;
 	s->reading = read;
-	if (read)
+	if (read) {
+		/* the engine reads with UDP_GRO; tandemd takes datagrams one by one */
+		(void)setsockopt(s->fd, IPPROTO_UDP, UDP_GRO, &(int){0}, sizeof(int));
 		event_add(s->ev, NULL);
-	else
+	} else {
 		event_del(s->ev);
+	}
 }

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "node/core/clk.h"
 #include "node/core/log.h"
@@ -83,7 +82,8 @@ eng_sup_new(struct event_base *base, const char *engine_path, const struct eng_s
 	sup->lease_size = ENG_DEFAULT_LEASE;
 	sup->lease_refill_pct = ENG_DEFAULT_REFILL;
 	sup->replay_report_every = ENG_DEFAULT_RRE;
-	sup->tun_queues = 1;
+	sup->tun_queues = 0; /* one per worker, with the virtio header (docs/engine.md) */
+	sup->tun_vnet = true;
 	rc = rt_open(&sup->rt);
 	if (rc < 0) {
 		log_warnx("netlink unavailable (%s): tunnel devices cannot be set up",
@@ -97,10 +97,6 @@ eng_sup_new(struct event_base *base, const char *engine_path, const struct eng_s
 void
 eng_sup_set_tun(struct eng_sup *sup, unsigned queues, bool vnet_hdr)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (queues == 0)
-		queues = ncpu > 0 ? (unsigned)ncpu : 1;
 	sup->tun_queues = queues < ENG_MAX_TUN_QUEUES ? queues : ENG_MAX_TUN_QUEUES;
 	sup->tun_vnet = vnet_hdr;
 }

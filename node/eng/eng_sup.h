@@ -157,9 +157,10 @@ void eng_sup_set_timing(struct eng_sup *sup, const struct eng_sup_timing *t);
 
 /*
  * How TUN devices are opened: `queues` descriptors per device (IFF_MULTI_QUEUE when more than
- * one; 0 = one per online CPU; at most 16), each passed in its own AttachTun, and whether
- * with IFF_VNET_HDR (the engine then gets offloads: TSO super-packets, partial checksums).
- * Default: 1 queue, no virtio header. Takes effect for devices created afterwards.
+ * one, at most 16; 0 = one per packet worker of the group, i.e. its asp-count), each passed in
+ * its own AttachTun, and whether with IFF_VNET_HDR (the engine then gets offloads: TSO
+ * super-packets, partial checksums). Default: 0 and true, as docs/engine.md asks. Takes effect
+ * for devices created afterwards.
  */
 void eng_sup_set_tun(struct eng_sup *sup, unsigned queues, bool vnet_hdr);
 

@@ -720,7 +720,7 @@ test_tun(void **state)
 		skip();
 	}
 	start_engine(c);
-	assert_int_equal(log_count("attach_tun tunnel=t1 ifname=TI-1 mtu=1400 dev=TI-1 vnet=0"), 1);
+	assert_int_equal(log_count("attach_tun tunnel=t1 ifname=TI-1 mtu=1400 dev=TI-1 vnet=1 mq=0"), 1);
 	assert_true(ip_has("ip -4 addr show dev TI-1", "169.254.1.1/30"));
 	assert_true(ip_has("ip link show dev TI-1", "mtu 1400"));
 	assert_true(ip_has("ip link show dev TI-1", ",UP"));
