@@ -153,6 +153,8 @@ tandemd_eng_start(struct tandemd *d)
 		log_err("cannot create the engine supervisor: %s", strerror(-rc));
 		return rc;
 	}
+	/* manual SAs keep their numbering across restarts of tandemd; unreadable: logged */
+	(void)eng_sup_set_state_dir(d->eng, d->opts.state_dir);
 	log_info("crypto engines: %s", path);
 	return 0;
 }

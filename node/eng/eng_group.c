@@ -434,6 +434,8 @@ eng_group_replay(struct eng_group *g, const struct eng_msg *m)
 		return;
 	if (m->u.replay.highest > sa->reported)
 		sa->reported = m->u.replay.highest;
+	if (sa->manual)
+		eng_manual_seq_note(sup, sa->p.spi, true, sa->reported, false);
 	if (sup->ev.replay_report)
 		sup->ev.replay_report(sup->arg, m->u.replay.spi, m->u.replay.highest);
 }

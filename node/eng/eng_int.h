@@ -153,6 +153,14 @@ struct eng_group {
 	struct log_rl rl_noeng;
 };
 
+/* One manual SA's sequence state as kept on disk: outbound the lease limit last granted,
+ * inbound the highest number last reported. */
+struct eng_seq_ent {
+	uint32_t spi;
+	bool inbound;
+	uint64_t value;
+};
+
 /* ---- the supervisor ----------------------------------------------------------------------- */
 
 struct eng_sup {
@@ -166,6 +174,12 @@ struct eng_sup {
 	TAILQ_HEAD(, eng_sock) socks;
 	TAILQ_HEAD(, eng_sa) sas;
 	uint32_t lease_size, lease_refill_pct, replay_report_every;
+	/* manual SAs' sequence state, kept across tandemd restarts (eng_manual.c) */
+	char *seq_path;          /* owned; NULL: not kept */
+	struct eng_seq_ent *seq; /* owned */
+	size_t nseq, capseq;
+	uint64_t seq_saved_ms;
+	bool seq_dirty;
 	unsigned tun_queues; /* per TUN device, 1..ENG_MAX_TUN_QUEUES; 0: one per worker */
 	bool tun_vnet;       /* IFF_VNET_HDR */
 	_Alignas(8) uint8_t rx[ENG_MSG_MAX];
@@ -257,6 +271,19 @@ void eng_store_engine_gone(struct eng_sup *sup, struct eng_group *g);
 /* Stats from the group's engine. */
 void eng_store_stats(struct eng_sup *sup, struct eng_group *g, const struct eng_msg *m);
 bool eng_tunnel_has_out_sa(const struct eng_sup *sup, const struct eng_tunnel *t);
+
+/* eng_store.c: install with the manual flag set before anything is sent */
+int eng_sa_install_as(struct eng_sup *sup, const struct esp_sa_params *p, bool manual);
+
+/* eng_manual.c: manual SAs' sequence state on disk */
+/*
+ * Records a manual SA's new state. Outbound (a lease about to be granted) is written and
+ * synced before it returns, so no number under the same key is used twice even if tandemd
+ * crashes; inbound at most once a second (sync false). Logged on failure.
+ */
+void eng_manual_seq_note(struct eng_sup *sup, uint32_t spi, bool inbound, uint64_t value,
+                         bool sync);
+void eng_manual_seq_free(struct eng_sup *sup);
 
 /* eng_plan.c: what a configuration asks for */
 struct eng_plan_group {

@@ -8,8 +8,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "node/core/clk.h"
 #include "node/core/log.h"
 #include "node/eng/eng_int.h"
 
@@ -132,6 +135,168 @@ eng_manual_params_clear(struct esp_sa_params *p)
 	secret_clear(&p->integ_key);
 }
 
+/* ---- sequence state on disk --------------------------------------------------------------- */
+
+static struct eng_seq_ent *
+eng_seq_find(const struct eng_sup *sup, uint32_t spi, bool inbound)
+{
+	for (size_t i = 0; i < sup->nseq; i++)
+		if (sup->seq[i].spi == spi && sup->seq[i].inbound == inbound)
+			return &sup->seq[i];
+	return NULL;
+}
+
+static int
+eng_seq_set(struct eng_sup *sup, uint32_t spi, bool inbound, uint64_t value)
+{
+	struct eng_seq_ent *e = eng_seq_find(sup, spi, inbound), *v;
+	size_t cap;
+
+	if (e) {
+		if (value > e->value)
+			e->value = value;
+		return 0;
+	}
+	if (sup->nseq == sup->capseq) {
+		cap = sup->capseq ? sup->capseq * 2 : 16;
+		v = realloc(sup->seq, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		sup->seq = v;
+		sup->capseq = cap;
+	}
+	sup->seq[sup->nseq++] =
+	        (struct eng_seq_ent){.spi = spi, .inbound = inbound, .value = value};
+	return 0;
+}
+
+/* Writes the whole table to PATH.tmp, syncs it and renames it over PATH. */
+static int
+eng_seq_save(struct eng_sup *sup)
+{
+	char tmp[4200];
+	FILE *f;
+	int rc = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", sup->seq_path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "# tandemd: sequence state of manual-key SAs (SPI, direction, value); do not "
+	           "edit\n");
+	for (size_t i = 0; i < sup->nseq; i++)
+		fprintf(f, "%08x %s %llu\n", sup->seq[i].spi, sup->seq[i].inbound ? "in" : "out",
+		        (unsigned long long)sup->seq[i].value);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		rc = -errno;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, sup->seq_path) != 0)
+		rc = -errno;
+	if (rc < 0)
+		(void)unlink(tmp);
+	return rc;
+}
+
+void
+eng_manual_seq_note(struct eng_sup *sup, uint32_t spi, bool inbound, uint64_t value, bool sync)
+{
+	uint64_t now = clk_mono_ms();
+	int rc;
+
+	if (!sup->seq_path)
+		return;
+	if (eng_seq_set(sup, spi, inbound, value) < 0) {
+		log_warnx("SA %08x: no memory to keep its sequence state", spi);
+		return;
+	}
+	sup->seq_dirty = true;
+	if (!sync && now - sup->seq_saved_ms < 1000)
+		return;
+	rc = eng_seq_save(sup);
+	if (rc < 0) {
+		log_err("cannot write %s: %s; after a restart of tandemd manual SAs could reuse "
+		        "sequence numbers",
+		        sup->seq_path, strerror(-rc));
+		return;
+	}
+	sup->seq_saved_ms = now;
+	sup->seq_dirty = false;
+}
+
+static int
+eng_seq_load(struct eng_sup *sup)
+{
+	FILE *f = fopen(sup->seq_path, "re");
+	char line[128], dir[8];
+	unsigned long long v;
+	unsigned spi;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "%8x %7s %llu", &spi, dir, &v) != 3 ||
+		    (strcmp(dir, "in") != 0 && strcmp(dir, "out") != 0)) {
+			log_warnx("%s: ignoring a malformed line", sup->seq_path);
+			continue;
+		}
+		if (eng_seq_set(sup, spi, strcmp(dir, "in") == 0, v) < 0) {
+			fclose(f);
+			return -ENOMEM;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+int
+eng_sup_set_state_dir(struct eng_sup *sup, const char *dir)
+{
+	size_t n = strlen(dir) + sizeof("/manual-seq");
+	int rc;
+
+	eng_manual_seq_free(sup);
+	sup->seq_path = malloc(n);
+	if (!sup->seq_path)
+		return -ENOMEM;
+	snprintf(sup->seq_path, n, "%s/manual-seq", dir);
+	rc = eng_seq_load(sup);
+	if (rc < 0)
+		log_err("cannot read %s: %s", sup->seq_path, strerror(-rc));
+	else if (sup->nseq)
+		log_info("%s: sequence state of %zu manual SA direction(s)", sup->seq_path,
+		         sup->nseq);
+	return rc;
+}
+
+void
+eng_manual_seq_free(struct eng_sup *sup)
+{
+	if (sup->seq_path && sup->seq_dirty)
+		(void)eng_seq_save(sup);
+	free(sup->seq_path);
+	free(sup->seq);
+	sup->seq_path = NULL;
+	sup->seq = NULL;
+	sup->nseq = sup->capseq = 0;
+}
+
+/* Where a manual SA starts after a tandemd restart: past anything the old one may have used. */
+static void
+eng_manual_floor(const struct eng_sup *sup, struct esp_sa_params *p)
+{
+	const struct eng_seq_ent *e = eng_seq_find(sup, p->spi, p->inbound);
+	uint64_t floor;
+
+	if (!e)
+		return;
+	floor = p->inbound ? e->value + sup->replay_report_every : e->value;
+	if (floor > p->seq_start)
+		p->seq_start = floor;
+}
+
 /* Installs one direction; marks the stored SA as manual and seen. Returns 0 or -errno. */
 static int
 eng_manual_install(struct eng_sup *sup, const struct cfg_tunnel *t, const struct cfg_tunnel_seq *s,
@@ -147,14 +312,15 @@ eng_manual_install(struct eng_sup *sup, const struct cfg_tunnel *t, const struct
 		          t->name, s->seq, s->sa_name);
 		return rc;
 	}
+	if (rc == 0 && !eng_store_find(sup, p.spi, inbound))
+		eng_manual_floor(sup,
+		                 &p); /* new to this tandemd: continue the last one's numbers */
 	if (rc == 0)
-		rc = eng_sa_install(sup, &p);
+		rc = eng_sa_install_as(sup, &p, true);
 	if (rc == 0) {
 		sa = eng_store_find(sup, p.spi, inbound);
-		if (sa) {
-			sa->manual = true;
+		if (sa)
 			sa->seen = true;
-		}
 	} else {
 		log_err("tunnel %s seq %u: cannot install security-association %s %s: %s", t->name,
 		        s->seq, s->sa_name, inbound ? "in" : "out", strerror(-rc));

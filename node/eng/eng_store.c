@@ -222,17 +222,26 @@ eng_sa_new(const struct esp_sa_params *p, const struct eng_tunnel *t, struct eng
 int
 eng_sa_install(struct eng_sup *sup, const struct esp_sa_params *p)
 {
+	return eng_sa_install_as(sup, p, false);
+}
+
+int
+eng_sa_install_as(struct eng_sup *sup, const struct esp_sa_params *p, bool manual)
+{
 	struct eng_tunnel *t = eng_tunnel_find(sup, p->tunnel);
 	struct eng_sa *old = eng_store_find(sup, p->spi, p->inbound), *sa = NULL;
 	int rc;
 
 	if (!t)
 		return -ENOENT;
-	if (old && eng_sa_same(&old->p, p))
+	if (old && eng_sa_same(&old->p, p)) {
+		old->manual |= manual;
 		return 0; /* installed as it is: keep its sequence state running */
+	}
 	rc = eng_sa_new(p, t, &sa);
 	if (rc < 0)
 		return rc;
+	sa->manual = manual;
 	if (old && eng_sa_same_keys(&old->p, p))
 		eng_sa_carry(sup, old, sa);
 	if (old)
@@ -286,6 +295,8 @@ eng_lease_grant(struct eng_sup *sup, uint32_t spi, uint64_t limit)
 		return -ENOENT;
 	if (limit <= sa->granted)
 		return 0; /* never shrinks: an old grant arriving late */
+	if (sa->manual)   /* on disk first: a restarted tandemd must start above it */
+		eng_manual_seq_note(sup, spi, false, limit, true);
 	sa->granted = limit;
 	g = eng_sa_group(sup, sa);
 	if (g && sa->in_engine) {

@@ -129,6 +129,7 @@ eng_sup_free(struct eng_sup *sup)
 	}
 	while ((sa = TAILQ_FIRST(&sup->sas)))
 		eng_store_remove(sup, sa);
+	eng_manual_seq_free(sup);
 	rt_close(sup->rt);
 	free(sup);
 }

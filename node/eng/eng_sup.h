@@ -55,6 +55,14 @@ struct eng_sup_events {
 int eng_sup_new(struct event_base *base, const char *engine_path, const struct eng_sup_events *ev,
                 void *arg, struct eng_sup **out);
 void eng_sup_free(struct eng_sup *sup);
+/*
+ * Keeps the sequence state of manual-key SAs in DIR/manual-seq (loaded now, written as it
+ * changes): a manual SA's keys survive a tandemd restart, so its numbering must too. Outbound
+ * SAs restart at the last lease limit granted (written and synced before the grant reaches
+ * the engine), inbound windows at the last reported number + the report step (written at
+ * most once a second). Returns 0, or -errno when the file exists but cannot be read (logged).
+ */
+int eng_sup_set_state_dir(struct eng_sup *sup, const char *dir);
 /* The engine binary given to eng_sup_new (borrowed). */
 const char *eng_sup_engine_path(const struct eng_sup *sup);
 

@@ -720,7 +720,8 @@ test_tun(void **state)
 		skip();
 	}
 	start_engine(c);
-	assert_int_equal(log_count("attach_tun tunnel=t1 ifname=TI-1 mtu=1400 dev=TI-1 vnet=1 mq=0"), 1);
+	assert_int_equal(
+	        log_count("attach_tun tunnel=t1 ifname=TI-1 mtu=1400 dev=TI-1 vnet=1 mq=0"), 1);
 	assert_true(ip_has("ip -4 addr show dev TI-1", "169.254.1.1/30"));
 	assert_true(ip_has("ip link show dev TI-1", "mtu 1400"));
 	assert_true(ip_has("ip link show dev TI-1", ",UP"));
@@ -747,6 +748,37 @@ test_tun(void **state)
 	kill(engine_pid(c), SIGKILL);
 	assert_true(run_until(c, &c->ups, 3, 3000));
 	assert_true(ip_has("ip -4 route show 10.2.0.0/24", "metric 9"));
+}
+
+/* A restarted tandemd continues a manual SA's numbers from its state directory. */
+static void
+test_manual_seq_persist(void **state)
+{
+	static const struct eng_sup_events ev = {.engine_up = ev_up, .replay_report = ev_replay};
+	struct ctx *c = *state;
+	char line[512], path[160];
+	FILE *f;
+
+	assert_int_equal(eng_sup_set_state_dir(c->sup, tmpdir), 0);
+	start_engine(c);
+	fake_cmd("replay 4097 5000");
+	assert_true(run_until(c, &c->replays, 1, 1000));
+	/* the first grant (used 0 + 65536) and the report are on disk */
+	snprintf(path, sizeof(path), "%s/manual-seq", tmpdir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fclose(f);
+	eng_sup_free(c->sup); /* tandemd stops (or dies: the grant was written before use) */
+	c->ups = 0;
+	assert_int_equal(eng_sup_new(c->base, FAKE_ENGINE_PATH, &ev, c, &c->sup), 0);
+	assert_int_equal(eng_sup_set_state_dir(c->sup, tmpdir), 0);
+	assert_int_equal(eng_sup_apply(c->sup, c->cfg), 0);
+	assert_true(run_until(c, &c->ups, 1, 3000));
+	assert_true(log_last("install spi=00001002 in=0", line, sizeof(line)));
+	assert_non_null(strstr(line, "seq_start=65536 lease=131071"));
+	assert_true(log_last("install spi=00001001 in=1", line, sizeof(line)));
+	assert_non_null(strstr(line, "seq_start=5064 "));
+	unlink(path);
 }
 
 static void
@@ -784,6 +816,7 @@ main(void)
 	        cmocka_unit_test_setup_teardown(test_stats_and_lifetime, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tun, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_manual_seq_persist, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_tun_multiqueue, setup, teardown),
 	};
 
