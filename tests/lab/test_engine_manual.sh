@@ -85,7 +85,7 @@ for b in "$TANDEM_BIN/tandemd" "$TANDEM_HACTL" "$ENGINE"; do
 		exit 1
 	fi
 done
-for t in iperf3 tcpdump jq; do
+for t in iperf3 tcpdump tshark jq; do
 	command -v "$t" >/dev/null || { echo "FAIL: $t is not installed"; exit 1; }
 done
 
@@ -246,12 +246,7 @@ check "ping hc -> hb after the second restart" ping_ok hc "$LAB_HB_ADDR" 3
 # ---- 5. no (SPI, sequence number) sent twice ----------------------------------------------------
 lab_stop tcpdump-gw1 5
 DROPPED=$(grep -Eo '[0-9]+ packets dropped by kernel' "$LAB_DIR/tcpdump.log" | cut -d' ' -f1)
-read -r NPKT NSPI NDUP < <(tcpdump -n -r "$PCAP" 2>/dev/null | awk '
-	match($0, /ESP\(spi=0x[0-9a-f]+,seq=0x[0-9a-f]+\)/) {
-		s = substr($0, RSTART + 4, RLENGTH - 5); split(s, f, ",")
-		n++; if (!(f[1] in spis)) { spis[f[1]] = 1; k++ }
-		if (seen[s]++ == 1) d++ }
-	END { printf "%d %d %d\n", n, k, d }')
+read -r NPKT NSPI NDUP < <(lab_esp_seq_check "$PCAP" || echo "0 0 -1")
 say "      capture on gw1 wan0: ${NPKT} ESP packets, ${NSPI} SPIs, ${DROPPED:-0} dropped by" \
 	"the kernel, ${NDUP} repeated (SPI, sequence number) pairs"
 check "the capture holds ESP of both directions" test "$NSPI" -ge 2 -a "$NPKT" -gt 1000
