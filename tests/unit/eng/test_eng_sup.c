@@ -504,7 +504,7 @@ test_backoff(void **state)
 	setenv("FAKE_ENGINE_EXIT_AT_START", "3", 1);
 	c->cfg = make_cfg(5, true);
 	assert_int_equal(eng_sup_apply(c->sup, c->cfg), 0);
-	run_for(c, 1300);
+	run_for(c, 1800); /* 1100 ms of back-off plus six starts and exits */
 	n = start_times(t, 8);
 	assert_true(n >= 6);
 	for (unsigned i = 0; i < 5; i++) {
