@@ -107,6 +107,19 @@ eng_tunnel_addrs(struct eng_sup *sup, struct eng_tunnel *t)
 	return 0;
 }
 
+/* Whether the tunnel carries IPv6 (an IPv6 address or route on its interface). */
+static bool
+eng_tunnel_has_v6(const struct eng_tunnel *t)
+{
+	for (unsigned i = 0; i < t->naddrs; i++)
+		if (t->addrs[i].family == AF_INET6)
+			return true;
+	for (unsigned i = 0; i < t->nroutes; i++)
+		if (t->routes[i].family == AF_INET6)
+			return true;
+	return false;
+}
+
 /* Opens the device's queues (the first open creates it). Returns the count or -errno. */
 static int
 eng_tunnel_open(const struct eng_sup *sup, const struct eng_tunnel *t, int *fds)
@@ -146,6 +159,8 @@ eng_tunnel_create(struct eng_sup *sup, struct eng_tunnel *t, int *fds)
 	if (n < 0)
 		return n;
 	rc = rt_link_index(sup->rt, t->ifname, &t->ifindex);
+	if (rc == 0 && !eng_tunnel_has_v6(t))
+		(void)rt_link_disable_ipv6(t->ifname); /* best effort: only noise is at stake */
 	if (rc == 0)
 		rc = rt_link_set_mtu(sup->rt, t->ifindex, t->mtu);
 	if (rc == 0)

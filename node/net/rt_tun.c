@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* TUN device creation (TUNSETIFF on /dev/net/tun) and interface name validation. */
+/* TUN device creation (TUNSETIFF on /dev/net/tun), interface names, IPv6 off on a link. */
 #include "rt_tun.h"
 
 #include <ctype.h>
@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -49,4 +50,22 @@ rt_tun_open(const char *name, unsigned flags, int *fd)
 	}
 	*fd = tfd;
 	return 0;
+}
+
+int
+rt_link_disable_ipv6(const char *name)
+{
+	char path[96];
+	int fd, rc = 0;
+
+	if (!rt_ifname_valid(name))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		rc = -errno;
+	close(fd);
+	return rc;
 }

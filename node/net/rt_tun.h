@@ -25,4 +25,11 @@ bool rt_ifname_valid(const char *name);
  */
 int rt_tun_open(const char *name, unsigned flags, int *fd);
 
+/*
+ * Turns IPv6 off on a link (net.ipv6.conf.NAME.disable_ipv6 = 1, through /proc): a tunnel
+ * device that carries no IPv6 then sends no router solicitations or MLD reports of its own
+ * into the tunnel. Returns 0, -ENOENT (no IPv6 in this kernel) or -errno.
+ */
+int rt_link_disable_ipv6(const char *name);
+
 #endif

@@ -132,6 +132,9 @@ test_tun_lifetime(void **state)
 	close(fd2);
 	assert_int_equal(rt_link_index(s, "tdmmq", &idx), -ENODEV);
 	assert_int_equal(rt_tun_open("tdmvh", RT_TUN_VNET_HDR, &fd3), 0);
+	assert_int_equal(rt_link_disable_ipv6("tdmvh"), 0);
+	assert_true(cmd_has("cat /proc/sys/net/ipv6/conf/tdmvh/disable_ipv6", "1"));
+	assert_int_equal(rt_link_disable_ipv6("nosuchlink"), -ENOENT);
 	close(fd3);
 }
 
