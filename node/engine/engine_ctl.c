@@ -56,12 +56,19 @@ engine_ctl_heartbeat(struct engine *e)
 		          strerror(-rc));
 }
 
+/*
+ * Hello.workers 0: one per core, except on two cores or fewer, where one worker measured as
+ * fast or faster with the traffic's own processes on the same cores
+ * (docs/engine-performance.md).
+ */
 static unsigned
 ctl_default_workers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	return n < 1 ? 1 : (n > ENGINE_MAX_WORKERS ? ENGINE_MAX_WORKERS : (unsigned)n);
+	if (n <= 2)
+		return 1;
+	return n > ENGINE_MAX_WORKERS ? ENGINE_MAX_WORKERS : (unsigned)n;
 }
 
 static int

@@ -97,7 +97,7 @@ in_deliver_vnet(struct engine_worker *w, struct engine_tunnel *t, uint8_t *p, si
 {
 	struct engine_gro *g = &w->io->gro;
 
-	if (engine_gro_candidate(p, len)) {
+	if (w->eng->tun_gro && engine_gro_candidate(p, len)) {
 		if (!engine_gro_append(g, t, p, len)) {
 			in_gro_flush(w);
 			engine_gro_start(g, t, p, len);

@@ -183,8 +183,10 @@ struct engine {
 	unsigned nworkers;
 	struct engine_worker *w;
 	unsigned next_sock_worker, next_tun_worker;
-	bool gro; /* turn UDP_GRO on for attached sockets */
-	bool gso; /* use UDP_SEGMENT when sending */
+	bool gro;     /* turn UDP_GRO on for attached sockets */
+	bool gso;     /* use UDP_SEGMENT when sending */
+	bool tso;     /* ask TUN devices with virtio headers for TSO super-packets */
+	bool tun_gro; /* join decrypted TCP segments into one TUN write */
 
 	pthread_rwlock_t lock;
 	TAILQ_HEAD(, engine_sock) socks;

@@ -24,14 +24,14 @@ usage(void)
 {
 	fprintf(stderr,
 	        "usage: tandem-engine [--fd N] [--log-level error|warning|info|debug]\n"
-	        "                     [--no-gro] [--no-gso]\n"
+	        "                     [--no-gro] [--no-gso] [--no-tso] [--no-tun-gro]\n"
 	        "The channel to tandemd is file descriptor 3 unless --fd says otherwise.\n");
 }
 
 struct engine_opts {
 	int fd;
 	enum log_level lvl;
-	bool gro, gso;
+	bool gro, gso, tso, tun_gro; /* offloads: on unless switched off (for measurements) */
 };
 
 static int
@@ -40,13 +40,14 @@ parse_opts(int argc, char **argv, struct engine_opts *o)
 	static const struct option longs[] = {
 	        {"fd", required_argument, NULL, 'f'}, {"log-level", required_argument, NULL, 'l'},
 	        {"no-gro", no_argument, NULL, 'G'},   {"no-gso", no_argument, NULL, 'S'},
+	        {"no-tso", no_argument, NULL, 'T'},   {"no-tun-gro", no_argument, NULL, 'R'},
 	        {"help", no_argument, NULL, 'h'},     {NULL, 0, NULL, 0},
 	};
 	int c;
 
 	o->fd = 3;
 	o->lvl = LOG_LVL_INFO;
-	o->gro = o->gso = true;
+	o->gro = o->gso = o->tso = o->tun_gro = true;
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -61,6 +62,12 @@ parse_opts(int argc, char **argv, struct engine_opts *o)
 			break;
 		case 'S':
 			o->gso = false;
+			break;
+		case 'T':
+			o->tso = false;
+			break;
+		case 'R':
+			o->tun_gro = false;
 			break;
 		default:
 			return -EINVAL;
@@ -89,6 +96,8 @@ engine_init(struct engine *e, const struct engine_opts *o)
 	e->chan = o->fd;
 	e->gro = o->gro;
 	e->gso = o->gso;
+	e->tso = o->tso;
+	e->tun_gro = o->tun_gro;
 	e->heartbeat_ms = 20;
 	TAILQ_INIT(&e->socks);
 	TAILQ_INIT(&e->tuns);

@@ -47,20 +47,68 @@ engine_vnet_parse(const uint8_t *h, struct engine_vnet *v)
 	v->csum_offset = (uint16_t)(h[8] | h[9] << 8);
 }
 
+/*
+ * RFC 1071 §2 (B): the one's-complement sum does not depend on byte order, so sum native
+ * (little-endian) 32-bit words into 64 bits, fold, and swap the bytes once at the end.
+ */
+static uint64_t
+csum_le(const uint8_t *p, size_t n)
+{
+	uint64_t s = 0, v;
+	uint32_t w;
+
+	for (; n >= 32; p += 32, n -= 32) {
+		uint64_t a, b, c, d;
+
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		memcpy(&c, p + 16, 8);
+		memcpy(&d, p + 24, 8);
+		s += (a & 0xffffffffu) + (a >> 32) + (b & 0xffffffffu) + (b >> 32);
+		s += (c & 0xffffffffu) + (c >> 32) + (d & 0xffffffffu) + (d >> 32);
+	}
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&v, p, 8);
+		s += (v & 0xffffffffu) + (v >> 32);
+	}
+	if (n >= 4) {
+		memcpy(&w, p, 4);
+		s += w;
+		p += 4;
+		n -= 4;
+	}
+	if (n >= 2) {
+		uint16_t h;
+
+		memcpy(&h, p, 2);
+		s += h;
+		p += 2;
+		n -= 2;
+	}
+	if (n) {
+		uint8_t last[2] = {p[0], 0};
+		uint16_t h;
+
+		memcpy(&h, last, 2);
+		s += h;
+	}
+	return s;
+}
+
 uint32_t
 engine_csum_add(uint32_t sum, const uint8_t *p, size_t n)
 {
-	uint64_t s = sum;
+	uint64_t s = csum_le(p, n);
+	uint32_t r;
 
-	for (; n >= 8; p += 8, n -= 8)
-		s += (uint64_t)rd32(p) + rd32(p + 4);
-	for (; n >= 2; p += 2, n -= 2)
-		s += rd16(p);
-	if (n)
-		s += (uint32_t)p[0] << 8;
-	while (s >> 32)
-		s = (s & 0xffffffffu) + (s >> 32);
-	return (uint32_t)s;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	r = (uint32_t)((s & 0xff) << 8 | s >> 8); /* to network order */
+#else
+	r = (uint32_t)s;
+#endif
+	return sum + r < sum ? sum + r + 1 : sum + r;
 }
 
 uint16_t

@@ -362,7 +362,7 @@ engine_sock_attach(struct engine *e, const struct engine_addr *a, int fd)
 #endif
 
 static void
-tunq_setup(struct engine_tunnel *t, int fd)
+tunq_setup(struct engine *e, struct engine_tunnel *t, int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 	unsigned off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
@@ -371,7 +371,7 @@ tunq_setup(struct engine_tunnel *t, int fd)
 		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	/* with a virtio header the device may hand over TSO super-packets and partial checksums */
 	if (t->vnet_hdr)
-		t->offload = ioctl(fd, TUNSETOFFLOAD, off) == 0;
+		t->offload = ioctl(fd, TUNSETOFFLOAD, e->tso ? off : 0u) == 0 && e->tso;
 }
 
 static struct engine_tunnel *
@@ -433,7 +433,7 @@ engine_tun_attach(struct engine *e, const struct engine_attach_tun *a, int fd)
 		q->tun = t;
 		q->fd = fd;
 		q->worker = tun_worker(e);
-		tunq_setup(t, fd);
+		tunq_setup(e, t, fd);
 	}
 	pthread_rwlock_unlock(&e->lock);
 	if (rc < 0) {

@@ -176,8 +176,8 @@ main(int argc, char **argv)
 
 		snprintf(name, sizeof(name), "%s/%s%s (%zu B ESP)", cfg_encr_info(kinds[k].e)->name,
 		         cfg_integ_info(kinds[k].i)->name, kinds[k].esn ? " ESN" : "", esp_len);
-		printf("%-44s %12.0f %8.2f %12.0f %8.2f\n", name, enc,
-		       enc * (double)len * 8 / 1e9, dec, dec * (double)len * 8 / 1e9);
+		printf("%-44s %12.0f %8.2f %12.0f %8.2f\n", name, enc, enc * (double)len * 8 / 1e9,
+		       dec, dec * (double)len * 8 / 1e9);
 		esp_sa_free(out);
 	}
 	return 0;

@@ -4,13 +4,15 @@
 # a veth pair, a TUN device on each side, iperf3 TCP through the tunnel. Needs root,
 # /dev/net/tun and iperf3. Prints one line: the settings and the receiver's Mbit/s.
 # Usage: engine_lab.sh BUILD_DIR   (settings from the environment, defaults below)
-#   WORKERS=1 QUEUES=1 VNET=0 GRO=1 GSO=1 ENCR=aes-128-gcm INTEG=none SECS=10 STREAMS=1
+#   WORKERS=1 QUEUES=1 VNET=1 GRO=1 GSO=1 TSO=1 TUNGRO=1 ENCR=aes-128-gcm INTEG=none SECS=10
+#   STREAMS=1
 #   MODE=esp (esp: through the engines; veth: plain veth, for reference)
 set -eu
 build=$1
 lab=$build/tests/unit/engine/engine_lab
 engine=$build/node/engine/tandem-engine
-WORKERS=${WORKERS:-1} QUEUES=${QUEUES:-1} VNET=${VNET:-0} GRO=${GRO:-1} GSO=${GSO:-1}
+WORKERS=${WORKERS:-1} QUEUES=${QUEUES:-1} VNET=${VNET:-1} GRO=${GRO:-1} GSO=${GSO:-1}
+TSO=${TSO:-1} TUNGRO=${TUNGRO:-1}
 ENCR=${ENCR:-aes-128-gcm} INTEG=${INTEG:-none} SECS=${SECS:-10} STREAMS=${STREAMS:-1}
 MODE=${MODE:-esp}
 A=tdmespA B=tdmespB
@@ -41,6 +43,8 @@ if [ "$MODE" = esp ]; then
 	[ "$VNET" = 1 ] && opts="$opts --vnet"
 	[ "$GRO" = 0 ] && opts="$opts --no-gro"
 	[ "$GSO" = 0 ] && opts="$opts --no-gso"
+	[ "$TSO" = 0 ] && opts="$opts --no-tso"
+	[ "$TUNGRO" = 0 ] && opts="$opts --no-tun-gro"
 	# shellcheck disable=SC2086
 	ip netns exec $A "$lab" $opts --local 192.168.77.1 --remote 192.168.77.2 --tun tdm0 \
 		--tun-addr 10.200.0.1 --spi-out 0x1100 --spi-in 0x2200 >/tmp/tdmesp-a.out 2>/tmp/tdmesp-a.log &
@@ -63,4 +67,13 @@ pids="$pids $!"
 sleep 0.3
 mbps=$(ip netns exec $A timeout $((SECS + 15)) iperf3 -c $target -t "$SECS" -P "$STREAMS" -J |
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.0f" % (d["end"]["sum_received"]["bits_per_second"]/1e6))')
-echo "mode=$MODE workers=$WORKERS queues=$QUEUES vnet=$VNET gro=$GRO gso=$GSO encr=$ENCR integ=$INTEG streams=$STREAMS secs=$SECS: $mbps Mbit/s"
+cpu=""
+if [ "$MODE" = esp ]; then
+	# stop the engines, then read their CPU time (user + system, both sides)
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	for p in $pids; do wait "$p" 2>/dev/null || true; done
+	pids=""
+	cpu=$(cat /tmp/tdmesp-a.out /tmp/tdmesp-b.out | awk -v s="$SECS" -v m="$mbps" \
+		'/^cpu/ { t += $2 + $3 } END { printf " engines %.1f CPU-s, %.2f CPU-s per Gbit", t, t / (m * s / 1000) }')
+fi
+echo "mode=$MODE workers=$WORKERS queues=$QUEUES vnet=$VNET gro=$GRO gso=$GSO tso=$TSO tungro=$TUNGRO encr=$ENCR integ=$INTEG streams=$STREAMS secs=$SECS: $mbps Mbit/s$cpu"
