@@ -133,6 +133,7 @@ engine_chan_start(struct engine *e)
 	e->ev_chan = event_new(e->base, e->chan, EV_READ | EV_PERSIST, chan_readable, e);
 	if (!e->ev_chan)
 		return -ENOMEM;
+	event_priority_set(e->ev_chan, ENGINE_PRIO_CTL);
 	return event_add(e->ev_chan, NULL) == 0 ? 0 : -ENOMEM;
 }
 

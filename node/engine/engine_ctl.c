@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "node/core/clk.h"
 #include "node/core/log.h"
 #include "node/engine/engine_int.h"
 
@@ -24,9 +25,19 @@
 static void
 ctl_heartbeat_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct engine *e = arg;
+
 	(void)fd;
 	(void)what;
-	engine_ctl_heartbeat(arg);
+	/* the timer keeps the period; pulses inside long batches fill in when it cannot run */
+	engine_ctl_heartbeat(e);
+}
+
+void
+engine_ctl_heartbeat_due(struct engine *e, uint64_t now_ms)
+{
+	if (e->hello && now_ms - e->hb_last_ms >= e->heartbeat_ms)
+		engine_ctl_heartbeat(e);
 }
 
 /* Sent only if every other worker's tick moved since the last one: a hung worker stops it. */
@@ -34,6 +45,7 @@ void
 engine_ctl_heartbeat(struct engine *e)
 {
 	struct engine_from m = {.type = ENGINE_FROM_HEARTBEAT};
+	uint64_t now;
 	int rc;
 
 	for (unsigned i = 1; i < e->nworkers; i++) {
@@ -50,6 +62,10 @@ engine_ctl_heartbeat(struct engine *e)
 		        atomic_load_explicit(&e->w[i].st.packets_out, memory_order_relaxed);
 	}
 	m.u.hb.seq = ++e->hb_seq;
+	now = clk_mono_ms();
+	if (e->hb_last_ms && now - e->hb_last_ms > e->hb_max_gap_ms)
+		e->hb_max_gap_ms = now - e->hb_last_ms;
+	e->hb_last_ms = now;
 	rc = engine_chan_send(e, &m);
 	if (rc < 0)
 		log_warnx("heartbeat %llu not sent: %s", (unsigned long long)m.u.hb.seq,
@@ -98,6 +114,7 @@ ctl_hello(struct engine *e, const struct engine_hello *h, uint64_t req)
 	e->ev_hb = event_new(e->base, -1, EV_PERSIST, ctl_heartbeat_cb, e);
 	if (!e->ev_hb)
 		return -ENOMEM;
+	event_priority_set(e->ev_hb, ENGINE_PRIO_CTL);
 	tv.tv_sec = e->heartbeat_ms / 1000;
 	tv.tv_usec = (suseconds_t)(e->heartbeat_ms % 1000) * 1000;
 	event_add(e->ev_hb, &tv);

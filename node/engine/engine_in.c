@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "node/core/clk.h"
 #include "node/core/log.h"
 #include "node/engine/engine_io.h"
 #include "node/esp/esp_udp.h"
@@ -252,8 +253,9 @@ void
 engine_in_readable(struct engine_worker *w, struct engine_sock *s)
 {
 	struct engine *e = w->eng;
+	uint64_t start = clk_mono_us();
 
-	/* a bounded number of rounds per wakeup keeps the other fds of this worker served */
+	/* bounded rounds and time per wakeup keep the other fds and the heartbeat served */
 	for (int round = 0; round < 8; round++) {
 		unsigned want = in_prepare(w->io, s);
 		int n = recvmmsg(s->fd, w->io->rmsg, want, MSG_DONTWAIT, NULL);
@@ -269,7 +271,7 @@ engine_in_readable(struct engine_worker *w, struct engine_sock *s)
 		in_gro_flush(w); /* before the lock goes: the train points at its tunnel */
 		engine_io_events(e, w->io);
 		pthread_rwlock_unlock(&e->lock);
-		if ((unsigned)n < want)
+		if ((unsigned)n < want || engine_worker_pulse(w, start))
 			return;
 	}
 }

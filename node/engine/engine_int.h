@@ -38,6 +38,8 @@ struct event_base;
 #define ENGINE_GSO_BUF     (65536 + 64) /* a TUN super-packet or a GRO datagram */
 #define ENGINE_VNET_HDR    10           /* struct virtio_net_hdr */
 #define ENGINE_SA_BUCKETS  1024         /* inbound SPI hash (power of two) */
+#define ENGINE_PRIO_CTL    0            /* libevent priority: channel, heartbeat, worker commands */
+#define ENGINE_PRIO_PKT    1            /* packet sockets and TUN queues, served after those */
 
 /* Drop reasons: node/esp's, then the engine's own. */
 enum engine_drop {
@@ -161,6 +163,7 @@ struct engine_worker {
 	uint64_t cmd_done, cmd_sent;
 	struct event *ev_tick;
 	_Atomic uint64_t ticks;
+	uint64_t last_tick_ms; /* when ticks last moved (timer or a pulse inside a batch) */
 	struct engine_io *io;
 	struct engine_wstats st;
 	struct log_rl rl[ENGINE_DROP__COUNT];
@@ -179,6 +182,8 @@ struct engine {
 	uint32_t heartbeat_ms;
 	struct esp_sa_opts sa_opts;
 	uint64_t hb_seq;
+	uint64_t hb_last_ms;    /* when the last heartbeat went out */
+	uint64_t hb_max_gap_ms; /* the longest time between two (logged at the end) */
 	uint64_t hb_ticks[ENGINE_MAX_WORKERS];
 	unsigned nworkers;
 	struct engine_worker *w;
@@ -206,6 +211,8 @@ void engine_chan_ack(struct engine *e, uint64_t req, int err, const char *msg);
 /* engine_ctl.c: what each ToEngine message does */
 void engine_ctl_handle(struct engine *e, struct engine_to *m, int fd);
 void engine_ctl_heartbeat(struct engine *e);
+/* The heartbeat if heartbeat_ms went by since the last one (main thread). */
+void engine_ctl_heartbeat_due(struct engine *e, uint64_t now_ms);
 
 /* engine_table.c: sockets, tunnels and SAs (main thread, write-locked) */
 struct engine_sa *engine_sa_in_lookup(struct engine *e, uint32_t spi);
@@ -229,6 +236,14 @@ void engine_workers_free(struct engine *e);
 /* Has worker w poll the socket or TUN queue; waits until it does. */
 void engine_worker_add(struct engine *e, unsigned w, struct engine_sock *s, struct engine_tunq *q);
 void engine_worker_del(struct engine *e, unsigned w, struct engine_sock *s, struct engine_tunq *q);
+/*
+ * Called between rounds of a long batch: moves w's tick when half a heartbeat period went by
+ * and, on worker 0, sends a heartbeat that is due, so they keep their period whatever the
+ * load. Returns true when w has used its time budget for this wakeup (the caller stops and
+ * lets the loop serve its other events; the fd stays readable).
+ */
+bool engine_worker_pulse(struct engine_worker *w, uint64_t start_us);
+
 /* Counts a drop on w and logs it, rate-limited, with the SA and peer when known. */
 void engine_drop(struct engine_worker *w, unsigned reason, const struct engine_sa *sa, uint32_t spi,
                  const struct sockaddr_storage *peer);

@@ -108,7 +108,7 @@ engine_init(struct engine *e, const struct engine_opts *o)
 	pthread_rwlock_init(&e->lock, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	e->base = event_base_new();
-	if (!e->base)
+	if (!e->base || event_base_priority_init(e->base, 2) != 0)
 		return -ENOMEM;
 	e->ev_sig[0] = evsignal_new(e->base, SIGTERM, on_signal, e);
 	e->ev_sig[1] = evsignal_new(e->base, SIGINT, on_signal, e);

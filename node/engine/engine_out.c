@@ -24,7 +24,7 @@
 
 #define OUT_GSO_SEGS      64    /* segments per UDP GSO send (older kernels' UDP_MAX_SEGMENTS) */
 #define OUT_GSO_BYTES     65000 /* bytes per UDP GSO send (one UDP datagram's worth) */
-#define OUT_WAIT_MS       10    /* a full socket buffer: wait this long once, then drop */
+#define OUT_WAIT_MS       2     /* a full socket buffer: wait this long once, then drop */
 #define VNET_GSO_NONE     0u
 #define VNET_F_NEEDS_CSUM 1u
 
@@ -396,12 +396,13 @@ void
 engine_out_readable(struct engine_worker *w, struct engine_tunq *q)
 {
 	struct engine *e = w->eng;
+	uint64_t start = clk_mono_us();
 
 	pthread_rwlock_rdlock(&e->lock);
 	for (unsigned k = 0; k < ENGINE_BATCH; k++) {
 		bool more = q->tun->vnet_hdr ? out_read_vnet(w, q) : out_read_plain(w, q);
 
-		if (!more)
+		if (!more || ((k & 7) == 7 && engine_worker_pulse(w, start)))
 			break;
 	}
 	out_flush(w);

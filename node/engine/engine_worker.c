@@ -157,6 +157,8 @@ engine_stats_log(struct engine *e)
 	STAT_SUM(e, tun_writes, tw);
 	STAT_SUM(e, tun_gro_writes, tgw);
 	STAT_SUM(e, tun_gro_segs, tgs);
+	log_info("heartbeats %llu, longest gap %llu ms", (unsigned long long)e->hb_seq,
+	         (unsigned long long)e->hb_max_gap_ms);
 	log_info("packets in %llu out %llu; TUN reads %llu (TSO %llu -> %llu segments), TUN "
 	         "writes %llu (joined %llu -> %llu segments); recvmmsg %llu (GRO trains %llu -> "
 	         "%llu); sendmmsg %llu for %llu messages (GSO %llu -> %llu)",
@@ -184,9 +186,10 @@ cmd_apply(struct engine_worker *w, const struct engine_cmd *c)
 		else
 			*ev = event_new(w->base, c->q->fd, EV_READ | EV_PERSIST, engine_tunq_cb,
 			                c->q);
-		if (*ev)
+		if (*ev) {
+			event_priority_set(*ev, ENGINE_PRIO_PKT);
 			event_add(*ev, NULL);
-		else
+		} else
 			log_warnx("worker %u: out of memory polling fd", w->id);
 	} else if (c->type == ENGINE_CMD_DEL_FD && *ev) {
 		event_free(*ev);
@@ -291,7 +294,24 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	w->last_tick_ms = clk_mono_ms();
 	atomic_fetch_add(&w->ticks, 1);
+}
+
+bool
+engine_worker_pulse(struct engine_worker *w, uint64_t start_us)
+{
+	struct engine *e = w->eng;
+	uint64_t now_us = clk_mono_us(), now = now_us / 1000u, half = e->heartbeat_ms / 2u;
+
+	if (now - w->last_tick_ms >= (half ? half : 1u)) {
+		w->last_tick_ms = now;
+		atomic_fetch_add(&w->ticks, 1);
+	}
+	if (w->id == 0)
+		engine_ctl_heartbeat_due(e, now);
+	/* a quarter of a heartbeat period per wakeup, then the loop's other events */
+	return now_us - start_us >= (uint64_t)e->heartbeat_ms * 250u;
 }
 
 static void *
@@ -320,12 +340,15 @@ worker_init(struct engine *e, struct engine_worker *w, unsigned id)
 	if (!w->io)
 		return -ENOMEM;
 	w->base = id == 0 ? e->base : event_base_new();
-	if (!w->base || pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0)
+	if (!w->base || (id != 0 && event_base_priority_init(w->base, 2) != 0) ||
+	    pipe2(w->wake, O_NONBLOCK | O_CLOEXEC) != 0)
 		return -ENOMEM;
 	w->ev_wake = event_new(w->base, w->wake[0], EV_READ | EV_PERSIST, wake_cb, w);
 	w->ev_tick = event_new(w->base, -1, EV_PERSIST, tick_cb, w);
 	if (!w->ev_wake || !w->ev_tick)
 		return -ENOMEM;
+	event_priority_set(w->ev_wake, ENGINE_PRIO_CTL);
+	event_priority_set(w->ev_tick, ENGINE_PRIO_CTL);
 	tv.tv_sec = tv.tv_usec / 1000000;
 	tv.tv_usec %= 1000000;
 	event_add(w->ev_wake, NULL);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "node/config/cfg.h"
@@ -132,10 +133,21 @@ lab_setup(struct eh_engine *e, const struct lab *l)
 	return rc;
 }
 
-/* Serves the channel: grants on request, until a signal. */
-static void
+static uint64_t
+lab_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Serves the channel: grants on request, until a signal; returns the largest heartbeat gap. */
+static uint64_t
 lab_serve(struct eh_engine *e, const struct lab *l)
 {
+	uint64_t last = 0, maxgap = 0;
+
 	while (!lab_stop) {
 		struct engine_from m;
 		int rc = eh_wait(e, ENGINE_FROM_NONE, 0, 200, &m);
@@ -144,6 +156,13 @@ lab_serve(struct eh_engine *e, const struct lab *l)
 			continue;
 		if (rc < 0)
 			break;
+		if (m.type == ENGINE_FROM_HEARTBEAT) {
+			uint64_t now = lab_ms();
+
+			if (last && now - last > maxgap)
+				maxgap = now - last;
+			last = now;
+		}
 		if (m.type == ENGINE_FROM_LEASE_REQUEST) {
 			struct engine_to g = {.type = ENGINE_TO_GRANT_LEASE};
 
@@ -153,6 +172,7 @@ lab_serve(struct eh_engine *e, const struct lab *l)
 		}
 		engine_from_clear(&m);
 	}
+	return maxgap;
 }
 
 static void
@@ -261,6 +281,7 @@ int
 main(int argc, char **argv)
 {
 	struct eh_engine e;
+	uint64_t maxgap;
 	struct lab l;
 	int rc;
 
@@ -280,7 +301,7 @@ main(int argc, char **argv)
 	}
 	printf("ready\n");
 	fflush(stdout);
-	lab_serve(&e, &l);
+	maxgap = lab_serve(&e, &l);
 	{
 		struct engine_to m = {.type = ENGINE_TO_SHUTDOWN};
 
@@ -292,6 +313,7 @@ main(int argc, char **argv)
 
 		/* the engine's CPU time, for CPU seconds per gigabit in engine_lab.sh */
 		getrusage(RUSAGE_CHILDREN, &ru);
+		printf("hbgap %llu\n", (unsigned long long)maxgap);
 		printf("cpu %.3f %.3f\n", (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
 		       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 	}

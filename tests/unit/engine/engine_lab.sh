@@ -5,7 +5,7 @@
 # /dev/net/tun and iperf3. Prints one line: the settings and the receiver's Mbit/s.
 # Usage: engine_lab.sh BUILD_DIR   (settings from the environment, defaults below)
 #   WORKERS=1 QUEUES=1 VNET=1 GRO=1 GSO=1 TSO=1 TUNGRO=1 ENCR=aes-128-gcm INTEG=none SECS=10
-#   STREAMS=1
+#   STREAMS=1 BIDIR=0 (1: both directions at once, the sum is reported)
 #   MODE=esp (esp: through the engines; veth: plain veth, for reference)
 set -eu
 build=$1
@@ -14,7 +14,9 @@ engine=$build/node/engine/tandem-engine
 WORKERS=${WORKERS:-1} QUEUES=${QUEUES:-1} VNET=${VNET:-1} GRO=${GRO:-1} GSO=${GSO:-1}
 TSO=${TSO:-1} TUNGRO=${TUNGRO:-1}
 ENCR=${ENCR:-aes-128-gcm} INTEG=${INTEG:-none} SECS=${SECS:-10} STREAMS=${STREAMS:-1}
-MODE=${MODE:-esp}
+MODE=${MODE:-esp} BIDIR=${BIDIR:-0}
+bidir=""
+[ "$BIDIR" = 1 ] && bidir="--bidir"
 A=tdmespA B=tdmespB
 pids=""
 
@@ -65,8 +67,11 @@ fi
 ip netns exec $B iperf3 -s -1 >/dev/null 2>&1 &
 pids="$pids $!"
 sleep 0.3
-mbps=$(ip netns exec $A timeout $((SECS + 15)) iperf3 -c $target -t "$SECS" -P "$STREAMS" -J |
-	python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.0f" % (d["end"]["sum_received"]["bits_per_second"]/1e6))')
+# shellcheck disable=SC2086
+mbps=$(ip netns exec $A timeout $((SECS + 15)) iperf3 -c $target -t "$SECS" -P "$STREAMS" $bidir -J |
+	python3 -c 'import json,sys; e=json.load(sys.stdin)["end"]
+print("%.0f" % ((e["sum_received"]["bits_per_second"] +
+                 e.get("sum_received_bidir_reverse", {}).get("bits_per_second", 0)) / 1e6))')
 cpu=""
 if [ "$MODE" = esp ]; then
 	# stop the engines, then read their CPU time (user + system, both sides)
@@ -74,6 +79,7 @@ if [ "$MODE" = esp ]; then
 	for p in $pids; do wait "$p" 2>/dev/null || true; done
 	pids=""
 	cpu=$(cat /tmp/tdmesp-a.out /tmp/tdmesp-b.out | awk -v s="$SECS" -v m="$mbps" \
-		'/^cpu/ { t += $2 + $3 } END { printf " engines %.1f CPU-s, %.2f CPU-s per Gbit", t, t / (m * s / 1000) }')
+		'/^cpu/ { t += $2 + $3 } /^hbgap/ { if ($2 > g) g = $2 }
+		 END { printf " engines %.1f CPU-s, %.2f CPU-s per Gbit, heartbeat gap max %d ms", t, t / (m * s / 1000), g }')
 fi
-echo "mode=$MODE workers=$WORKERS queues=$QUEUES vnet=$VNET gro=$GRO gso=$GSO tso=$TSO tungro=$TUNGRO encr=$ENCR integ=$INTEG streams=$STREAMS secs=$SECS: $mbps Mbit/s$cpu"
+echo "mode=$MODE bidir=$BIDIR workers=$WORKERS queues=$QUEUES vnet=$VNET gro=$GRO gso=$GSO tso=$TSO tungro=$TUNGRO encr=$ENCR integ=$INTEG streams=$STREAMS secs=$SECS: $mbps Mbit/s$cpu"
