@@ -138,6 +138,22 @@ in_deliver(struct engine_worker *w, struct engine_sa *sa, struct esp_inner *in,
 	atomic_fetch_add_explicit(&w->st.packets_in, 1, memory_order_relaxed);
 }
 
+/*
+ * A due ReplayReport goes out before the packet that made it due is delivered: whatever the
+ * engine delivered stays below the last report + replay_report_every (docs/engine.md).
+ */
+static void
+in_report(struct engine_worker *w, const struct engine_sa *sa)
+{
+	struct engine_from m = {.type = ENGINE_FROM_REPLAY_REPORT};
+
+	if (!esp_sa_replay_report_due(sa->esp, &m.u.replay.highest))
+		return;
+	m.u.replay.spi = sa->p->spi;
+	if (engine_chan_send(w->eng, &m) < 0)
+		log_warnx("channel: ReplayReport for SPI 0x%08x not sent", sa->p->spi);
+}
+
 static void
 in_esp(struct engine_worker *w, uint8_t *p, size_t len, const struct sockaddr_storage *from)
 {
@@ -161,6 +177,7 @@ in_esp(struct engine_worker *w, uint8_t *p, size_t len, const struct sockaddr_st
 		engine_drop(w, d, sa, 0, from);
 		return;
 	}
+	in_report(w, sa);
 	in_deliver(w, sa, &in, from);
 }
 

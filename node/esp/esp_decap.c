@@ -165,6 +165,7 @@ esp_decap_tail(struct esp_sa *sa, struct esp_slot *s, uint8_t *p, const struct e
 
 	esp_sa_lock(sa);
 	d = esp_replay_update(&sa->rp, seq);
+	atomic_store_explicit(&sa->top, sa->rp.top, memory_order_relaxed);
 	esp_sa_unlock(sa);
 	if (d != ESP_DROP_NONE)
 		return d; /* another slot accepted the same number meanwhile */

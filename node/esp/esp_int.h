@@ -65,6 +65,7 @@ struct esp_sa {
 	atomic_flag lock; /* guards rp */
 	struct esp_replay rp;
 	_Atomic uint64_t accepted;
+	_Atomic uint64_t top;      /* rp.top, readable without the lock */
 	_Atomic uint64_t reported; /* the top at the last report (or the start) */
 	uint32_t report_every;
 

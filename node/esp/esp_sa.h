@@ -129,8 +129,9 @@ uint64_t esp_sa_lease_grant(struct esp_sa *sa, uint64_t limit);
 /*
  * Inbound: true each time the highest accepted number moved replay_report_every / 2 past
  * the last report; *highest is that number (only verified packets move it). A restarted
- * engine starts its window at the last report + replay_report_every, so the margin holds
- * whatever a batch in flight accepts.
+ * engine starts its window at the last report + replay_report_every; asked after every
+ * packet (it costs two atomic loads), the distance the old engine accepted beyond its last
+ * report stays below that step.
  */
 bool esp_sa_replay_report_due(struct esp_sa *sa, uint64_t *highest);
 

@@ -31,6 +31,7 @@ esp_seq_init(struct esp_sa *sa, const struct esp_sa_opts *o)
 	atomic_init(&sa->refill_at, esp_refill_point(start, sa->p.lease_limit, sa->refill_pct));
 	atomic_init(&sa->lease_asked, false);
 	atomic_init(&sa->accepted, 0);
+	atomic_init(&sa->top, sa->p.inbound ? sa->p.seq_start : 0);
 	atomic_init(&sa->reported, sa->p.inbound ? sa->p.seq_start : 0);
 	atomic_init(&sa->life_bytes, 0);
 	atomic_init(&sa->life_flags, 0);
@@ -102,9 +103,8 @@ esp_sa_replay_report_due(struct esp_sa *sa, uint64_t *highest)
 
 	if (!sa->p.inbound || sa->report_every == 0)
 		return false;
-	esp_sa_lock(sa);
-	top = sa->rp.top;
-	esp_sa_unlock(sa);
+	/* two atomic loads: cheap enough to ask after every packet */
+	top = atomic_load_explicit(&sa->top, memory_order_relaxed);
 	if (top < rep + step || !atomic_compare_exchange_strong(&sa->reported, &rep, top))
 		return false;
 	*highest = top;
