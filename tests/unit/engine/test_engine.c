@@ -440,6 +440,76 @@ test_ike_forwarding(void **state)
 	rig_fini(&r, true);
 }
 
+/* IPv6 outside: an [::1]:port socket, IKE forwarded with IPv6 addresses, ESP accepted. */
+static void
+test_ipv6_outer(void **state)
+{
+	static const uint8_t ike[] = "\0\0\0\0IKE over IPv6";
+	struct engine_to m = {.type = ENGINE_TO_ATTACH_SOCKET};
+	struct esp_sa_opts o = {.nslots = 1};
+	static uint8_t mem[4096];
+	struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	uint8_t loop6[16] = {0};
+	struct engine_from f;
+	struct esp_sa *tx;
+	struct eh_engine e;
+	uint16_t port, pport;
+	int sock = eh_udp(AF_INET6, "::1", 0, &port), peer = eh_udp(AF_INET6, "::1", 0, &pport);
+	struct rig r = {.port = port, .peer_port = pport};
+	struct esp_pkt pkt = {mem + 128, 0, 128, sizeof(mem) - 256};
+
+	(void)state;
+	if (sock < 0 || peer < 0)
+		skip(); /* no IPv6 loopback here */
+	loop6[15] = 1;
+	assert_int_equal(eh_spawn(&e, TANDEM_ENGINE_PATH, NULL), 0);
+	assert_int_equal(eh_hello(&e, 20, 50, 2, 1), 1);
+	m.u.sock.family = AF_INET6;
+	memcpy(m.u.sock.addr, loop6, 16);
+	m.u.sock.port = port;
+	assert_int_equal(eh_request(&e, &m, sock), 0);
+	/* the SAs: IPv6 outer addresses, otherwise as the IPv4 ones */
+	memset(&m, 0, sizeof(m));
+	m.type = ENGINE_TO_INSTALL_SA;
+	sa_params(&m.u.sa, SPI_IN, true, &r);
+	m.u.sa.family = AF_INET6;
+	memcpy(m.u.sa.local, loop6, 16);
+	memcpy(m.u.sa.remote, loop6, 16);
+	assert_int_equal(eh_request(&e, &m, -1), 0);
+	m.u.sa.inbound = false;
+	m.u.sa.seq_start = 1;
+	m.u.sa.lease_limit = 100;
+	assert_int_equal(esp_sa_new(&m.u.sa, &o, &tx), 0);
+	esp_sa_params_clear(&m.u.sa);
+	to.sin6_port = htons(port);
+	assert_int_equal(sendto(peer, ike, sizeof(ike) - 1, 0, (struct sockaddr *)&to, sizeof(to)),
+	                 (ssize_t)sizeof(ike) - 1);
+	assert_int_equal(eh_wait(&e, ENGINE_FROM_IKE_PACKET, 0, 3000, &f), 0);
+	assert_int_equal(f.u.ike.src.family, AF_INET6);
+	assert_memory_equal(f.u.ike.src.addr, loop6, 16);
+	assert_int_equal(f.u.ike.src.port, pport);
+	assert_memory_equal(f.u.ike.dst.addr, loop6, 16);
+	engine_from_clear(&f);
+	for (int i = 0; i < 2; i++) {
+		pkt.data = mem + 128;
+		pkt.len = inner_udp(pkt.data, "10.99.0.2", "10.99.0.1", 7777, 64, 1);
+		pkt.headroom = 128;
+		pkt.tailroom = sizeof(mem) - 256;
+		assert_int_equal(esp_encap(tx, 0, &pkt), ESP_DROP_NONE);
+		assert_int_equal(
+		        sendto(peer, pkt.data, pkt.len, 0, (struct sockaddr *)&to, sizeof(to)),
+		        (ssize_t)pkt.len);
+	}
+	assert_int_equal(eh_wait(&e, ENGINE_FROM_REPLAY_REPORT, 0, 3000, &f), 0);
+	assert_int_equal(f.u.replay.highest, 1);
+	assert_int_equal(eh_wait(&e, ENGINE_FROM_REPLAY_REPORT, 0, 3000, &f), 0);
+	assert_int_equal(f.u.replay.highest, 2);
+	esp_sa_free(tx);
+	eh_stop(&e, true);
+	close(sock);
+	close(peer);
+}
+
 /* Verified packets move ReplayReport; a replayed one is a duplicate; no tunnel: counted. */
 static void
 test_replay_reports(void **state)
@@ -718,6 +788,7 @@ main(void)
 	        cmocka_unit_test(test_heartbeats),
 	        cmocka_unit_test(test_acks),
 	        cmocka_unit_test(test_ike_forwarding),
+	        cmocka_unit_test(test_ipv6_outer),
 	        cmocka_unit_test(test_replay_reports),
 	        cmocka_unit_test(test_tunnel),
 	        cmocka_unit_test(test_tunnel_vnet),
