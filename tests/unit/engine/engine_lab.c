@@ -64,7 +64,7 @@ lab_install(struct eh_engine *e, const struct lab *l, uint32_t spi, bool inbound
 	int rc;
 
 	for (size_t i = 0; i < sizeof(key); i++)
-		key[i] = (uint8_t)(spi * 7 + i * 13);
+		key[i] = (uint8_t)((size_t)spi * 7u + i * 13u);
 	p->spi = spi;
 	p->inbound = inbound;
 	snprintf(p->tunnel, sizeof(p->tunnel), "lab");
