@@ -139,8 +139,11 @@ lab__esp_prop() {
 
 # lab_tandem_gw_conf FILE [options]: one tandem gateway (no cluster block) facing the branch
 # from its own WAN address, with the proposal set given the way strongSwan writes it, so a
-# test can use the same strings on both sides.
+# test can use the same strings on both sides. With --side br the configuration is the
+# mirror image for a tandem running as the branch office, facing gateway --peer.
 #   --node gwK            the gateway (default gw1); its WAN address is the local endpoint
+#   --side gw|br          which end this configuration is for (default gw)
+#   --peer gwK            with --side br: the gateway it faces (default gw1)
 #   --proposals P         IKE proposal (default aes128gcm16-prfsha256-ecp256)
 #   --esp-proposals P     ESP proposal (default aes128gcm16)
 #   --psk KEY             pre-shared key (default: the lab's)
@@ -149,13 +152,16 @@ lab__esp_prop() {
 #   --pfs G               perfect-forward-secrecy dh-group G
 #   --extra LINE          a top-level statement (repeatable), e.g. "ike cookie-threshold 5"
 lab_tandem_gw_conf() {
-	local file=$1 node=gw1 ike=aes128gcm16-prfsha256-ecp256 esp=aes128gcm16
-	local psk=${LAB_PSK:-tandem-lab-psk-0123456789} conn=both dpd='' pfs='' wan
+	local file=$1 node=gw1 side=gw peer=gw1 ike=aes128gcm16-prfsha256-ecp256 esp=aes128gcm16
+	local psk=${LAB_PSK:-tandem-lab-psk-0123456789} conn=both dpd='' pfs=''
+	local local_ep remote_ep lnet rnet tiaddr
 	local -a extra=()
 	shift
 	while (($#)); do
 		case $1 in
 		--node) node=$2 ;;
+		--side) side=$2 ;;
+		--peer) peer=$2 ;;
 		--proposals) ike=$2 ;;
 		--esp-proposals) esp=$2 ;;
 		--psk) psk=$2 ;;
@@ -167,9 +173,15 @@ lab_tandem_gw_conf() {
 		esac
 		shift 2
 	done
-	wan=$(lab_addr "$node" wan)
+	if [[ $side == br ]]; then
+		local_ep=$LAB_BR_WAN remote_ep=$(lab_addr "$peer" wan)
+		lnet=$LAB_BLAN_NET rnet=$LAB_LAN_NET tiaddr=169.254.1.2/30 node=br
+	else
+		local_ep=$(lab_addr "$node" wan) remote_ep=$LAB_BR_WAN
+		lnet=$LAB_LAN_NET rnet=$LAB_BLAN_NET tiaddr=169.254.1.1/30
+	fi
 	{
-		printf '! tandem lab gateway %s facing the branch (lab_tandem_gw_conf)\n' "$node"
+		printf '! tandem lab %s %s facing %s (lab_tandem_gw_conf)\n' "$side" "$node" "$remote_ep"
 		for l in "${extra[@]}"; do printf '%s\n' "$l"; done
 		printf 'asp pool P1 service security\n  asp 1/1\nasp group G1\n  pool P1\n'
 		lab__ike_prop ike-p "$ike" || return 1
@@ -177,18 +189,18 @@ lab_tandem_gw_conf() {
 		printf 'ipsec policy esp-pol\n'
 		[[ -n "$pfs" ]] && printf '  perfect-forward-secrecy dh-group %s\n' "$pfs"
 		printf '  seq 10 proposal esp-p\n'
-		printf 'context outside\n  interface wan-addr loopback\n    ip address %s/32\n' "$wan"
+		printf 'context outside\n  interface wan-addr loopback\n    ip address %s/32\n' "$local_ep"
 		printf '  asp-group G1 service security\n'
 		[[ -n "$dpd" ]] && printf '  ike keepalive interval %s retries %s\n' "${dpd%%:*}" "${dpd#*:}"
-		printf '  ike2 policy branch-ike\n    connection-type %s\n' "$conn"
+		printf '  ike2 policy peer-ike\n    connection-type %s\n' "$conn"
 		printf '    pre-shared-key "%s"\n    seq 10 proposal ike-p\n' "$psk"
-		printf 'context inside\n  interface TI-1 ipsec\n    ip address 169.254.1.1/30\n'
-		printf '  ipsec access-list branch-acl\n    seq 10 %s %s\n' "$LAB_LAN_NET" "$LAB_BLAN_NET"
-		printf '  ip route %s TI-1 cost 5\n' "$LAB_BLAN_NET"
+		printf 'context inside\n  interface TI-1 ipsec\n    ip address %s\n' "$tiaddr"
+		printf '  ipsec access-list peer-acl\n    seq 10 %s %s\n' "$lnet" "$rnet"
+		printf '  ip route %s TI-1 cost 5\n' "$rnet"
 		printf 'tunnel ipsec branch\n  peer-end-point local %s remote %s context outside\n' \
-			"$wan" "$LAB_BR_WAN"
-		printf '  bind interface TI-1 inside\n  remote-id %s\n  ike-policy branch-ike\n' \
-			"$LAB_BR_WAN"
-		printf '  seq 10 ipsec-policy esp-pol access-group branch-acl\n'
+			"$local_ep" "$remote_ep"
+		printf '  bind interface TI-1 inside\n  remote-id %s\n  ike-policy peer-ike\n' \
+			"$remote_ep"
+		printf '  seq 10 ipsec-policy esp-pol access-group peer-acl\n'
 	} >"$file"
 }
