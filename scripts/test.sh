@@ -36,6 +36,8 @@ run_ctest() { # run_ctest BUILD_DIR PREFIX ctest-args...
 		secs=$(grep -oE '[0-9.]+ sec' <<<"$line" || true)
 		if grep -q ' Passed ' <<<"$line"; then
 			record pass "$prefix$name" "($secs)"
+		elif grep -q 'Skipped' <<<"$line"; then
+			record skip "$prefix$name" "(skipped by the test itself)"
 		else
 			record fail "$prefix$name" "($(sed -E 's/.*\*\*\*//' <<<"$line"))"
 		fi

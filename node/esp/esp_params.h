@@ -24,18 +24,18 @@ struct esp_ts {
 };
 
 struct esp_sa_params {
-	uint32_t spi;	  /* the SPI the packets of this direction carry */
-	bool inbound;	  /* true: we decrypt; false: we encrypt */
-	uint64_t child_id; /* pairs the two directions of one Child SA; unique per node */
+	uint32_t spi;              /* the SPI the packets of this direction carry */
+	bool inbound;              /* true: we decrypt; false: we encrypt */
+	uint64_t child_id;         /* pairs the two directions of one Child SA; unique per node */
 	char tunnel[CFG_NAME_MAX]; /* configured tunnel name */
-	char ifname[16];	   /* TUN device of the tunnel's bound interface */
+	char ifname[16];           /* TUN device of the tunnel's bound interface */
 
 	enum cfg_encr encr;
-	enum cfg_integ integ;	 /* NONE with AEAD */
-	struct secret enc_key;	 /* includes the 4-byte salt for GCM and ChaCha20-Poly1305 */
+	enum cfg_integ integ;    /* NONE with AEAD */
+	struct secret enc_key;   /* includes the 4-byte salt for GCM and ChaCha20-Poly1305 */
 	struct secret integ_key; /* empty with AEAD */
-	bool esn;		 /* 64-bit extended sequence numbers (RFC 4303 §2.2.1) */
-	uint32_t replay_window;	 /* inbound: window size in packets, 0 = no replay check */
+	bool esn;                /* 64-bit extended sequence numbers (RFC 4303 §2.2.1) */
+	uint32_t replay_window;  /* inbound: window size in packets, 0 = no replay check */
 
 	/* outer header: tunnel mode (RFC 4303 §3.1.2), ESP in UDP when udp_encap (RFC 3948) */
 	int family;

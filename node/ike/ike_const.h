@@ -8,12 +8,12 @@
 
 #include <stdint.h>
 
-#define IKE_PORT	     500
-#define IKE_NATT_PORT	     4500
-#define IKE_HDR_LEN	     28
-#define IKE_GENERIC_HDR_LEN  4
-#define IKE_MAJOR_VERSION    2
-#define IKE_MINOR_VERSION    0
+#define IKE_PORT               500
+#define IKE_NATT_PORT          4500
+#define IKE_HDR_LEN            28
+#define IKE_GENERIC_HDR_LEN    4
+#define IKE_MAJOR_VERSION      2
+#define IKE_MINOR_VERSION      0
 #define IKE_NON_ESP_MARKER_LEN 4 /* RFC 3948 §2.2: four zero octets before IKE on 4500 */
 
 /* Exchange types (RFC 7296 §3.1) */
@@ -74,7 +74,7 @@ enum ike_encr_id {
 	IKE_ENCR_3DES = 3,
 	IKE_ENCR_NULL = 11,
 	IKE_ENCR_AES_CBC = 12,
-	IKE_ENCR_AES_GCM_16 = 20,	      /* RFC 4106 / RFC 5282 */
+	IKE_ENCR_AES_GCM_16 = 20,        /* RFC 4106 / RFC 5282 */
 	IKE_ENCR_CHACHA20_POLY1305 = 28, /* RFC 7634 */
 };
 enum ike_prf_id {
@@ -102,7 +102,7 @@ enum ike_esn_id {
 
 /* Transform attribute: Key Length (RFC 7296 §3.3.5), TV format */
 #define IKE_ATTR_KEY_LENGTH 14
-#define IKE_ATTR_AF	    0x8000
+#define IKE_ATTR_AF         0x8000
 
 /* ID types (RFC 7296 §3.5) */
 enum ike_id_type {
@@ -166,12 +166,12 @@ enum ike_notify {
 	IKE_N_MOBIKE_SUPPORTED = 16396,
 	IKE_N_MULTIPLE_AUTH_SUPPORTED = 16404,
 	IKE_N_REDIRECT_SUPPORTED = 16406,
-	IKE_N_IKEV2_MESSAGE_ID_SYNC_SUPPORTED = 16420,	 /* RFC 6311 */
+	IKE_N_IKEV2_MESSAGE_ID_SYNC_SUPPORTED = 16420,     /* RFC 6311 */
 	IKE_N_IPSEC_REPLAY_COUNTER_SYNC_SUPPORTED = 16421, /* RFC 6311 */
-	IKE_N_IKEV2_MESSAGE_ID_SYNC = 16422,		 /* RFC 6311 */
-	IKE_N_IPSEC_REPLAY_COUNTER_SYNC = 16423,	 /* RFC 6311 */
-	IKE_N_IKEV2_FRAGMENTATION_SUPPORTED = 16430,	 /* RFC 7383 */
-	IKE_N_SIGNATURE_HASH_ALGORITHMS = 16431,	 /* RFC 7427 */
+	IKE_N_IKEV2_MESSAGE_ID_SYNC = 16422,               /* RFC 6311 */
+	IKE_N_IPSEC_REPLAY_COUNTER_SYNC = 16423,           /* RFC 6311 */
+	IKE_N_IKEV2_FRAGMENTATION_SUPPORTED = 16430,       /* RFC 7383 */
+	IKE_N_SIGNATURE_HASH_ALGORITHMS = 16431,           /* RFC 7427 */
 };
 
 /*

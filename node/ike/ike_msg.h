@@ -18,17 +18,17 @@
 #include "node/ike/ike_const.h"
 
 /* Caps applied before anything is interpreted (STYLE.md §2.6). */
-#define IKE_MSG_MAX_LEN	      65535
-#define IKE_MAX_PAYLOADS      64
-#define IKE_MAX_PROPOSALS     32
-#define IKE_MAX_TRANSFORMS    64 /* per proposal */
-#define IKE_MAX_NOTIFIES      32
-#define IKE_MAX_DELETES	      16
-#define IKE_MAX_VENDORS	      16
-#define IKE_MAX_TS	      16 /* per TS payload */
-#define IKE_MAX_SPI_LEN	      8
-#define IKE_NONCE_MIN	      16 /* RFC 7296 §3.9 */
-#define IKE_NONCE_MAX	      256
+#define IKE_MSG_MAX_LEN    65535
+#define IKE_MAX_PAYLOADS   64
+#define IKE_MAX_PROPOSALS  32
+#define IKE_MAX_TRANSFORMS 64 /* per proposal */
+#define IKE_MAX_NOTIFIES   32
+#define IKE_MAX_DELETES    16
+#define IKE_MAX_VENDORS    16
+#define IKE_MAX_TS         16 /* per TS payload */
+#define IKE_MAX_SPI_LEN    8
+#define IKE_NONCE_MIN      16 /* RFC 7296 §3.9 */
+#define IKE_NONCE_MAX      256
 
 /*
  * Why a message was rejected. Each reason has a log format that follows the seeds'
@@ -38,40 +38,43 @@
 enum ike_reject {
 	IKE_REJ_NONE = 0,
 	/* header ("IKEv2 attribute errors") */
-	IKE_REJ_HDR_INCOMPLETE,	   /* IKEV2 HEADER:Incomplete data received:%u bytes */
-	IKE_REJ_HDR_TOTAL_LENGTH,  /* IKEV2_TOTAL_LENGTH_RCVD_ERROR:%u bytes IKE_HDR_TOTAL_LENGTH:%u */
+	IKE_REJ_HDR_INCOMPLETE,    /* IKEV2 HEADER:Incomplete data received:%u bytes */
+	IKE_REJ_HDR_TOTAL_LENGTH,  /* IKEV2_TOTAL_LENGTH_RCVD_ERROR:%u bytes IKE_HDR_TOTAL_LENGTH:%u
+	                            */
 	IKE_REJ_HDR_MAJOR_VERSION, /* IKEV2_MAJOR_VERSION_ERROR :%u  -> INVALID_MAJOR_VERSION */
-	IKE_REJ_HDR_ZERO_SPI_I,	   /* IKEV2 HEADER:Zero Init SPI received */
+	IKE_REJ_HDR_ZERO_SPI_I,    /* IKEV2 HEADER:Zero Init SPI received */
 	IKE_REJ_HDR_NEXT_PAYLOAD,  /* IKEV2 HEADER:INVALID_NEXT_PAYLOAD_TYPE */
-	IKE_REJ_HDR_EXCHANGE,	   /* IKEV2 HEADER:Invalid Exchange Type */
-	IKE_REJ_GENERIC_LENGTH,	   /* IKEV2_GENERIC_HEADER_LENGTH_ERROR:%u */
+	IKE_REJ_HDR_EXCHANGE,      /* IKEV2 HEADER:Invalid Exchange Type */
+	IKE_REJ_GENERIC_LENGTH,    /* IKEV2_GENERIC_HEADER_LENGTH_ERROR:%u */
 	IKE_REJ_TOO_MANY_PAYLOADS,
 	IKE_REJ_UNSUPPORTED_CRITICAL, /* UNSUPPORTED PAYLOAD TYPE: %02u, Critical Bit set
-				       * -> UNSUPPORTED_CRITICAL_PAYLOAD (data: the type) */
-	IKE_REJ_SK_NESTED,	      /* ENCRYPTED PAYLOAD:Encrypted payload MUST not be nested */
-	IKE_REJ_SK_NOT_LAST,	      /* the SK payload must be the last one (RFC 7296 §3.14) */
+	                               * -> UNSUPPORTED_CRITICAL_PAYLOAD (data: the type) */
+	IKE_REJ_SK_NESTED,            /* ENCRYPTED PAYLOAD:Encrypted payload MUST not be nested */
+	IKE_REJ_SK_NOT_LAST,          /* the SK payload must be the last one (RFC 7296 §3.14) */
 	/* per payload: "incomplete" (shorter than its fixed part) and "length" (fields disagree) */
 	IKE_REJ_SA_INCOMPLETE,
 	IKE_REJ_SA_LENGTH,
 	IKE_REJ_PROPOSAL_LENGTH,
 	IKE_REJ_PROPOSAL_TOO_MANY,
 	IKE_REJ_PROPOSAL_NUMBER,     /* proposal numbers must start at 1 and rise by 1 */
-	IKE_REJ_PROPOSAL_LAST,	     /* Last Substruc neither 0 nor 2 (RFC 7296 §3.3.1) */
+	IKE_REJ_PROPOSAL_LAST,       /* Last Substruc neither 0 nor 2 (RFC 7296 §3.3.1) */
 	IKE_REJ_INVALID_PROTOCOL_ID, /* INVALID_PROTOCOL_ID %u in PROPOSAL_%u */
 	IKE_REJ_INVALID_SPI_SIZE,    /* INVALID_SPI_SIZE 0x%x in PROPOSAL_%u */
-	IKE_REJ_ZERO_TRANSFORM,	     /* ZERO_TRANSFORM received in PROPOSAL_%u */
+	IKE_REJ_ZERO_TRANSFORM,      /* ZERO_TRANSFORM received in PROPOSAL_%u */
 	IKE_REJ_XFORM_INCOMPLETE,    /* INCOMPLETE_XFORM_PAYLOAD received :%u */
-	IKE_REJ_XFORM_LENGTH,	     /* XFORM_PAYLOAD_LENGTH_ERROR :%u received bytes;%u */
-	IKE_REJ_XFORM_COUNT,	     /* the proposal's transform count disagrees with its bytes */
-	IKE_REJ_XFORM_LAST,	     /* Last Substruc neither 0 nor 3 (RFC 7296 §3.3.2) */
-	IKE_REJ_XFORM_ATTR_AF,	     /* XFORM_ATTRIB_AF_Bit Set (key length must be TV) */
-	IKE_REJ_XFORM_ATTR_LENGTH,   /* XFORM_ATTRIB_LENGTH_ERROR :%u bytes of Attribute Received:%u */
+	IKE_REJ_XFORM_LENGTH,        /* XFORM_PAYLOAD_LENGTH_ERROR :%u received bytes;%u */
+	IKE_REJ_XFORM_COUNT,         /* the proposal's transform count disagrees with its bytes */
+	IKE_REJ_XFORM_LAST,          /* Last Substruc neither 0 nor 3 (RFC 7296 §3.3.2) */
+	IKE_REJ_XFORM_ATTR_AF,       /* XFORM_ATTRIB_AF_Bit Set (key length must be TV) */
+	IKE_REJ_XFORM_ATTR_LENGTH,   /* XFORM_ATTRIB_LENGTH_ERROR :%u bytes of Attribute Received:%u
+	                              */
 	IKE_REJ_XFORM_ATTR_TYPE,     /* INVALID_XFORM_ATTRIB_TYPE:%u Prop Num:%u */
 	IKE_REJ_XFORM_KEY_LENGTH,    /* a Key Length of 0 (struct ike_transform: 0 = absent) */
 	IKE_REJ_KE_INCOMPLETE,
 	IKE_REJ_KE_LENGTH,
 	IKE_REJ_NONCE_INCOMPLETE,
-	IKE_REJ_NONCE_LENGTH, /* MAX_NONCE_PAYLOAD_LENGTH_ERROR:%u,Maximum Nonce Payload size: 256+4 */
+	IKE_REJ_NONCE_LENGTH, /* MAX_NONCE_PAYLOAD_LENGTH_ERROR:%u,Maximum Nonce Payload size: 256+4
+	                       */
 	IKE_REJ_ID_INCOMPLETE,
 	IKE_REJ_ID_LENGTH,
 	IKE_REJ_ID_TYPE, /* INVALID_ID_TYPE_ERROR:%u */
@@ -84,19 +87,19 @@ enum ike_reject {
 	IKE_REJ_CERT_ENCODING, /* INVALID_CERT_ENCODING_TYPE_ERROR %u in CERT payload */
 	IKE_REJ_NOTIFY_INCOMPLETE,
 	IKE_REJ_NOTIFY_LENGTH,
-	IKE_REJ_NOTIFY_PROTOCOL_ID, /* NOTIFY PAYLOAD:INVALID_NOTIFY_PROTOCOL_ID:%u */
+	IKE_REJ_NOTIFY_PROTOCOL_ID,  /* NOTIFY PAYLOAD:INVALID_NOTIFY_PROTOCOL_ID:%u */
 	IKE_REJ_NOTIFY_IKE_SPI_SIZE, /* NOTIFY PAYLOAD:FOR IKE SA SPI SIZE IS NONZERO */
 	IKE_REJ_NOTIFY_SPI_SIZE,     /* an SPI without a protocol, or not 4 bytes for ESP/AH */
 	IKE_REJ_NOTIFY_TOO_MANY,
 	IKE_REJ_DELETE_LENGTH,
-	IKE_REJ_DELETE_PROTOCOL_ID, /* DELETE_PAYLOAD:INVALID_PROTOCOL_ID:%u */
+	IKE_REJ_DELETE_PROTOCOL_ID,  /* DELETE_PAYLOAD:INVALID_PROTOCOL_ID:%u */
 	IKE_REJ_DELETE_IKE_SPI_SIZE, /* DELETE_PAYLOAD:FOR IKE SA SPI SIZE IS NONZERO */
 	IKE_REJ_DELETE_SPI_SIZE,     /* ESP/AH SPI size other than 4 (RFC 7296 §3.11) */
-	IKE_REJ_TS_INCOMPLETE,	     /* Ikev2TSNtoH:INCOMPLETE_TRAFFIC_SELECTOR received:%u bytes */
-	IKE_REJ_TS_ZERO,	     /* ZERO_TRAFFIC_SELECTORS in TRAFFIC_SELECTOR_PAYLOAD */
-	IKE_REJ_TS_TYPE,	     /* INVALID_TRAFFIC_SELECTOR_TYPE:%u */
-	IKE_REJ_TS_LENGTH,	     /* INVALID_TRAFFIC_SELECTOR_LENGTH:%u */
-	IKE_REJ_TS_PORT,	     /* start port > end port, except OPAQUE (RFC 7296 §3.13.1) */
+	IKE_REJ_TS_INCOMPLETE,       /* Ikev2TSNtoH:INCOMPLETE_TRAFFIC_SELECTOR received:%u bytes */
+	IKE_REJ_TS_ZERO,             /* ZERO_TRAFFIC_SELECTORS in TRAFFIC_SELECTOR_PAYLOAD */
+	IKE_REJ_TS_TYPE,             /* INVALID_TRAFFIC_SELECTOR_TYPE:%u */
+	IKE_REJ_TS_LENGTH,           /* INVALID_TRAFFIC_SELECTOR_LENGTH:%u */
+	IKE_REJ_TS_PORT,             /* start port > end port, except OPAQUE (RFC 7296 §3.13.1) */
 	IKE_REJ_TS_TOO_MANY,
 	IKE_REJ_CP_INCOMPLETE,
 	IKE_REJ_CP_ATTR_TYPE, /* INVALID_CP_ATTRIB_TYPE:%u */
@@ -106,24 +109,24 @@ enum ike_reject {
 	IKE_REJ_VENDOR_CRITICAL, /* VENDOR ID PAYLOAD:Critical Bit Set */
 	IKE_REJ_VENDOR_LENGTH,
 	IKE_REJ_DEFAULT_INCOMPLETE, /* DEFAULT_PAYLOAD:Incomplete data received:%u bytes */
-	IKE_REJ_DEFAULT_LENGTH,	    /* DEFAULT_PAYLOAD:Invalid Length received:%u bytes */
+	IKE_REJ_DEFAULT_LENGTH,     /* DEFAULT_PAYLOAD:Invalid Length received:%u bytes */
 	IKE_REJ_SK_INCOMPLETE,
 	IKE_REJ_DUPLICATE_PAYLOAD, /* a payload that may appear once appears twice */
 	/* found by exchange processing (semantic), kept in the same table and counters */
 	IKE_REJ_MISSING_PAYLOAD,    /* the exchange needs a payload the message lacks */
 	IKE_REJ_UNEXPECTED_PAYLOAD, /* a payload the exchange does not allow */
-	IKE_REJ_SK_DECRYPT,	    /* ICV mismatch or bad padding: "Possibly mis-matching keys" */
-	IKE_REJ_UNKNOWN_SPI,	    /* no IKE SA for these SPIs -> INVALID_IKE_SPI (rate-limited) */
-	IKE_REJ_MSGID_OLD,	    /* a request older than the last one answered: dropped */
-	IKE_REJ_MSGID_FUTURE,	    /* a request beyond the window: dropped (RFC 7296 §2.3) */
+	IKE_REJ_SK_DECRYPT,         /* ICV mismatch or bad padding: "Possibly mis-matching keys" */
+	IKE_REJ_UNKNOWN_SPI,        /* no IKE SA for these SPIs -> INVALID_IKE_SPI (rate-limited) */
+	IKE_REJ_MSGID_OLD,          /* a request older than the last one answered: dropped */
+	IKE_REJ_MSGID_FUTURE,       /* a request beyond the window: dropped (RFC 7296 §2.3) */
 	IKE_REJ_UNSOLICITED_RESPONSE, /* a response to nothing outstanding: dropped */
 	IKE_REJ_NO_PROPOSAL_CHOSEN,   /* MISMATCHED_*: nothing offered matches the configuration */
-	IKE_REJ_INVALID_KE,	      /* KE group differs from the chosen one -> INVALID_KE_PAYLOAD */
-	IKE_REJ_AUTH_FAILED,	      /* AUTH payload does not verify: PSK mismatch */
-	IKE_REJ_ID_MISMATCH,	      /* the peer's ID is not the configured remote-id */
-	IKE_REJ_TS_UNACCEPTABLE,      /* no configured selector fits */
-	IKE_REJ_NO_TUNNEL,	      /* no tunnel configured for this peer */
-	IKE_REJ_COOKIE_REQUIRED,      /* over the half-open threshold without a valid cookie */
+	IKE_REJ_INVALID_KE,      /* KE group differs from the chosen one -> INVALID_KE_PAYLOAD */
+	IKE_REJ_AUTH_FAILED,     /* AUTH payload does not verify: PSK mismatch */
+	IKE_REJ_ID_MISMATCH,     /* the peer's ID is not the configured remote-id */
+	IKE_REJ_TS_UNACCEPTABLE, /* no configured selector fits */
+	IKE_REJ_NO_TUNNEL,       /* no tunnel configured for this peer */
+	IKE_REJ_COOKIE_REQUIRED, /* over the half-open threshold without a valid cookie */
 	IKE_REJ_COOKIE_INVALID,
 	IKE_REJ_HALF_OPEN_LIMIT,
 	IKE_REJ_INVALID_SPI_CHILD, /* a Child SA SPI we do not know -> INVALID_SPI / not found */
@@ -134,7 +137,7 @@ enum ike_reject {
 struct ike_perr {
 	enum ike_reject reason;
 	uint8_t pld_type; /* the payload concerned, 0 for the header */
-	uint32_t a, b;	  /* the two numbers the format names (received, configured, …) */
+	uint32_t a, b;    /* the two numbers the format names (received, configured, …) */
 };
 
 struct ike_reject_info {
@@ -151,7 +154,7 @@ void ike_perr_format(const struct ike_perr *e, char *out, size_t cap);
 
 struct ike_hdr {
 	uint64_t spi_i, spi_r; /* host order */
-	uint8_t next;	       /* first payload type */
+	uint8_t next;          /* first payload type */
 	uint8_t major, minor;
 	uint8_t exch;
 	uint8_t flags;
@@ -160,8 +163,8 @@ struct ike_hdr {
 };
 
 struct ike_transform {
-	uint8_t type;	 /* enum ike_trans_type */
-	uint16_t id;	 /* transform id (or DH group number) */
+	uint8_t type;    /* enum ike_trans_type */
+	uint16_t id;     /* transform id (or DH group number) */
 	uint16_t keylen; /* Key Length attribute in bits, 0 when absent */
 };
 
@@ -225,7 +228,7 @@ struct ike_pld_ts {
 /* The Encrypted payload, not yet decrypted (RFC 7296 §3.14). */
 struct ike_pld_sk {
 	uint8_t inner_next; /* type of the first inner payload */
-	size_t aad_len;	    /* bytes from the IKE header through the SK generic header */
+	size_t aad_len;     /* bytes from the IKE header through the SK generic header */
 	struct cur body;    /* IV || ciphertext || ICV */
 };
 
@@ -279,7 +282,7 @@ int ike_msg_parse(const uint8_t *p, size_t len, struct ike_msg *msg, struct ike_
  * The bytes must outlive msg. Returns 0 or -EBADMSG.
  */
 int ike_msg_parse_inner(struct ike_msg *msg, uint8_t first, const uint8_t *p, size_t len,
-			struct ike_perr *err);
+                        struct ike_perr *err);
 
 /* The first notify of `type` in msg, or NULL. */
 const struct ike_pld_notify *ike_msg_notify(const struct ike_msg *msg, uint16_t type);
@@ -294,7 +297,7 @@ const struct ike_pld_notify *ike_msg_notify(const struct ike_msg *msg, uint16_t 
 struct ike_mb {
 	struct buf b;
 	size_t next_off; /* where the previous Next Payload octet is: header or last payload */
-	size_t start;	 /* offset of the IKE header in b (after a non-ESP marker, if any) */
+	size_t start;    /* offset of the IKE header in b (after a non-ESP marker, if any) */
 	/* private to the builder: */
 	uint8_t first; /* chain: type of the first payload */
 	bool chain;    /* no header (ike_mb_init_chain) */
@@ -320,12 +323,12 @@ int ike_mb_ke(struct ike_mb *mb, uint16_t group, const uint8_t *data, size_t len
 int ike_mb_nonce(struct ike_mb *mb, const uint8_t *data, size_t len);
 /* pld_type is IKE_PLD_IDI or IKE_PLD_IDR */
 int ike_mb_id(struct ike_mb *mb, uint8_t pld_type, uint8_t id_type, const uint8_t *data,
-	      size_t len);
+              size_t len);
 int ike_mb_auth(struct ike_mb *mb, uint8_t method, const uint8_t *data, size_t len);
 int ike_mb_notify(struct ike_mb *mb, uint8_t proto, const uint8_t *spi, uint8_t spi_len,
-		  uint16_t type, const uint8_t *data, size_t len);
+                  uint16_t type, const uint8_t *data, size_t len);
 int ike_mb_delete(struct ike_mb *mb, uint8_t proto, uint8_t spi_len, const uint8_t *spis,
-		  uint16_t nspi);
+                  uint16_t nspi);
 /* pld_type is IKE_PLD_TSI or IKE_PLD_TSR */
 int ike_mb_ts(struct ike_mb *mb, uint8_t pld_type, const struct ike_ts *ts, uint8_t n);
 int ike_mb_vendor(struct ike_mb *mb, const uint8_t *data, size_t len);
@@ -342,7 +345,7 @@ int ike_mb_payload(struct ike_mb *mb, uint8_t type, const uint8_t *body, size_t 
  * body starts in mb->b: the caller seals into it (ike_sk_seal) after ike_mb_finish.
  */
 int ike_mb_sk(struct ike_mb *mb, uint8_t inner_first, size_t body_len, size_t *aad_len,
-	      size_t *body_off);
+              size_t *body_off);
 /* Writes the total length into the header. Returns 0 or -ENOMEM / -EMSGSIZE. */
 int ike_mb_finish(struct ike_mb *mb);
 
