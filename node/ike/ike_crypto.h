@@ -144,6 +144,13 @@ struct ike_sk;
  */
 int ike_sk_new(enum cfg_encr encr, enum cfg_integ integ, const struct secret *ke,
                const struct secret *ka, struct ike_sk **out);
+/*
+ * The same for one use only: seal (the messages we send) or open (the peer's). The cipher
+ * context of the other use is not made, which halves what an IKE SA keeps of OpenSSL's
+ * state; the other function returns -EINVAL on it.
+ */
+int ike_sk_new_for(enum cfg_encr encr, enum cfg_integ integ, const struct secret *ke,
+                   const struct secret *ka, bool seal, struct ike_sk **out);
 void ike_sk_free(struct ike_sk *sk);
 size_t ike_sk_iv_len(const struct ike_sk *sk);
 /* Bytes of the SK body (IV, padded ciphertext, ICV) for plain_len bytes of payloads. */

@@ -3,8 +3,8 @@
  * The Encrypted (SK) payload body: IV | ciphertext (payloads | padding | pad length) | ICV.
  * CBC ciphers with a separate integrity MAC per RFC 7296 §3.14 (the ICV is checked, in
  * constant time, before anything is decrypted); AES-GCM per RFC 5282 and ChaCha20-Poly1305
- * per RFC 7634 §3. Key schedules are set up once in ike_sk_new; sealing and opening a message
- * allocate nothing.
+ * per RFC 7634 §3. Key schedules are set up once in ike_sk_new (or, for one direction only,
+ * ike_sk_new_for); sealing and opening a message allocate nothing.
  */
 #include <errno.h>
 #include <limits.h>
@@ -69,7 +69,7 @@ sk_check(enum cfg_encr encr, enum cfg_integ integ, const struct secret *ke, cons
 
 static int
 sk_setup(struct ike_sk *sk, enum cfg_encr encr, enum cfg_integ integ, const struct secret *ke,
-         const struct secret *ka, const struct cfg_encr_info *ei)
+         const struct secret *ka, const struct cfg_encr_info *ei, bool seal, bool open)
 {
 	const EVP_CIPHER *c;
 	enum ike_mac_alg alg;
@@ -91,14 +91,16 @@ sk_setup(struct ike_sk *sk, enum cfg_encr encr, enum cfg_integ integ, const stru
 			return rc;
 		sk->has_mac = true;
 	}
-	sk->enc = cipher_ctx_new(c, ke->s_data, true, sk->aead);
-	sk->dec = cipher_ctx_new(c, ke->s_data, false, sk->aead);
-	return sk->enc && sk->dec ? 0 : -ENOMEM;
+	if (seal && !(sk->enc = cipher_ctx_new(c, ke->s_data, true, sk->aead)))
+		return -ENOMEM;
+	if (open && !(sk->dec = cipher_ctx_new(c, ke->s_data, false, sk->aead)))
+		return -ENOMEM;
+	return 0;
 }
 
-int
-ike_sk_new(enum cfg_encr encr, enum cfg_integ integ, const struct secret *ke,
-           const struct secret *ka, struct ike_sk **out)
+static int
+sk_new(enum cfg_encr encr, enum cfg_integ integ, const struct secret *ke, const struct secret *ka,
+       bool seal, bool open, struct ike_sk **out)
 {
 	const struct cfg_encr_info *ei = NULL;
 	struct ike_sk *sk;
@@ -108,12 +110,26 @@ ike_sk_new(enum cfg_encr encr, enum cfg_integ integ, const struct secret *ke,
 		return rc;
 	if (!(sk = calloc(1, sizeof(*sk))))
 		return -ENOMEM;
-	if ((rc = sk_setup(sk, encr, integ, ke, ka, ei)) < 0) {
+	if ((rc = sk_setup(sk, encr, integ, ke, ka, ei, seal, open)) < 0) {
 		ike_sk_free(sk);
 		return rc;
 	}
 	*out = sk;
 	return 0;
+}
+
+int
+ike_sk_new(enum cfg_encr encr, enum cfg_integ integ, const struct secret *ke,
+           const struct secret *ka, struct ike_sk **out)
+{
+	return sk_new(encr, integ, ke, ka, true, true, out);
+}
+
+int
+ike_sk_new_for(enum cfg_encr encr, enum cfg_integ integ, const struct secret *ke,
+               const struct secret *ka, bool seal, struct ike_sk **out)
+{
+	return sk_new(encr, integ, ke, ka, seal, !seal, out);
 }
 
 void
@@ -311,8 +327,8 @@ ike_sk_seal(struct ike_sk *sk, const uint8_t *aad, size_t aad_len, const uint8_t
 {
 	int rc;
 
-	if (!iv || !body || (!aad && aad_len) || (!plain && plain_len) || aad_len > INT_MAX ||
-	    body_len > INT_MAX || body_len != ike_sk_body_len(sk, plain_len))
+	if (!sk->enc || !iv || !body || (!aad && aad_len) || (!plain && plain_len) ||
+	    aad_len > INT_MAX || body_len > INT_MAX || body_len != ike_sk_body_len(sk, plain_len))
 		return -EINVAL;
 	/* plain may already sit at body + IV length (in place); memmove copes with any overlap. */
 	if (plain_len)
@@ -332,7 +348,7 @@ ike_sk_open(struct ike_sk *sk, const uint8_t *aad, size_t aad_len, const uint8_t
 {
 	int rc;
 
-	if (!body || !plain || !plain_len || (!aad && aad_len) || aad_len > INT_MAX ||
+	if (!sk->dec || !body || !plain || !plain_len || (!aad && aad_len) || aad_len > INT_MAX ||
 	    body_len > INT_MAX)
 		return -EINVAL;
 	if (sk->aead)
