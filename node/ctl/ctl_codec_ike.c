@@ -324,9 +324,9 @@ ctl_fill_ipsec_sa(Tandem__Ctl__V1__IpsecSa *m, const struct ike_sa_state *st,
 	m->esn = c->esn;
 	m->udp_encap = c->udp_encap;
 	m->replay_window = c->replay_window;
-	m->ts_local = ctl_ts_list(c->ts_local, c->nts_local, strs);
+	m->ts_local = ctl_ts_list(ike_child_ts_local(c), c->nts_local, strs);
 	m->n_ts_local = m->ts_local ? c->nts_local : 0;
-	m->ts_remote = ctl_ts_list(c->ts_remote, c->nts_remote, strs);
+	m->ts_remote = ctl_ts_list(ike_child_ts_remote(c), c->nts_remote, strs);
 	m->n_ts_remote = m->ts_remote ? c->nts_remote : 0;
 	m->has_established_unix = m->has_rekey_in_sec = m->has_expire_in_sec = 1;
 	m->established_unix = c->established_unix;

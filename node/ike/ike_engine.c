@@ -116,9 +116,16 @@ ike_engine_new(const struct ike_engine_opts *o, const struct ike_io *io, void *i
 		e->obs = *obs;
 	e->obs_arg = obs_arg;
 	TAILQ_INIT(&e->sas);
-	for (size_t i = 0; i < IKE_SA_BUCKETS; i++) {
-		LIST_INIT(&e->spi_hash[i]);
-		LIST_INIT(&e->peer_hash[i]);
+	TAILQ_INIT(&e->dirty);
+	TAILQ_INIT(&e->tun_dirty);
+	ike_heap_init(&e->sa_timers);
+	ike_heap_init(&e->tun_timers);
+	ike_heap_init(&e->runq);
+	/* the indexes' hash key, so that peers cannot pick SPIs that share a bucket */
+	e->io.random(e->io_arg, (uint8_t *)&e->hash_seed, sizeof(e->hash_seed));
+	if (ike_index_init(e)) {
+		ike_engine_free(e);
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < IKE_REJ_COUNT; i++)
 		log_rl_init(&e->rl[i], IKE_RL_BURST, IKE_RL_INTERVAL_MS);
@@ -140,6 +147,10 @@ ike_engine_free(struct ike_engine *e)
 	while ((sa = TAILQ_FIRST(&e->sas)))
 		ike_sa_free(sa);
 	free(e->tuns);
+	ike_heap_fini(&e->sa_timers);
+	ike_heap_fini(&e->tun_timers);
+	ike_heap_fini(&e->runq);
+	ike_index_fini(e);
 	explicit_bzero(e->cookie_secret, sizeof(e->cookie_secret));
 	explicit_bzero(e->plain, sizeof(e->plain));
 	free(e);
@@ -216,11 +227,28 @@ config_warn(const struct cfg *cfg)
 	}
 }
 
+/* Forgets what a tunnel that is no longer configured had: a new one starts afresh. */
+static void
+tun_unconfigure(struct ike_engine *e, struct ike_tun *tu)
+{
+	tu->t = NULL;
+	tu->backoff_ms = 0;
+	tu->init_at_ms = 0;
+	tu->up = false;
+	tu->deferred = false;
+	ike_heap_del(&e->tun_timers, &tu->tmr);
+	ike_tun_slot_gc(e, tu);
+}
+
+/*
+ * The configured tunnels, in configuration order: a tunnel that stays keeps its state (back-off,
+ * initiation time, up, deferred), one that goes forgets it.
+ */
 static int
 tuns_rebuild(struct ike_engine *e, const struct cfg *cfg)
 {
 	const struct cfg_tunnel *t;
-	struct ike_tun *nt;
+	struct ike_tun **nt;
 	size_t n = 0, k = 0;
 
 	for (t = TAILQ_FIRST(&cfg->tunnels); t; t = TAILQ_NEXT(t, entry))
@@ -229,15 +257,36 @@ tuns_rebuild(struct ike_engine *e, const struct cfg *cfg)
 	if (!nt)
 		return -ENOMEM;
 	for (t = TAILQ_FIRST(&cfg->tunnels); t; t = TAILQ_NEXT(t, entry)) {
-		struct ike_tun *old = ike_tun_find(e, t->name);
+		struct ike_tun *tu = ike_tun_slot(e, t->name, true);
+		bool dup = false;
 
-		if (old)
-			nt[k] = *old;
-		snprintf(nt[k].name, sizeof(nt[k].name), "%s", t->name);
-		nt[k].t = t;
-		if (!ike_tun_may_initiate(t))
-			nt[k].init_at_ms = 0;
-		k++;
+		if (!tu) {
+			free(nt);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < k && !dup; i++)
+			dup = nt[i] == tu;
+		if (dup)
+			continue; /* the first of a name counts */
+		nt[k++] = tu;
+	}
+	/* the ones that went */
+	for (size_t i = 0; i < e->ntuns; i++) {
+		bool kept = false;
+
+		for (size_t j = 0; j < k && !kept; j++)
+			kept = nt[j] == e->tuns[i];
+		if (!kept)
+			tun_unconfigure(e, e->tuns[i]);
+	}
+	for (size_t i = 0; i < k; i++) {
+		const struct cfg_tunnel *ct = cfg_find_tunnel(cfg, nt[i]->name);
+
+		nt[i]->t = ct;
+		nt[i]->cfg_idx = i;
+		if (!ike_tun_may_initiate(ct))
+			nt[i]->init_at_ms = 0;
+		ike_tun_touch(e, nt[i]);
 	}
 	free(e->tuns);
 	e->tuns = nt;
@@ -264,7 +313,8 @@ ike_engine_set_config(struct ike_engine *e, const struct cfg *cfg, uint64_t now_
 	config_warn(cfg);
 	for (sa = TAILQ_FIRST(&e->sas); sa; sa = next) {
 		next = TAILQ_NEXT(sa, entry);
-		sa->tun = sa->st.tunnel[0] ? cfg_find_tunnel(cfg, sa->st.tunnel) : NULL;
+		sa->tun = sa->tu ? sa->tu->t : NULL;
+		ike_sa_touch(sa); /* DPD and seq entries may have changed */
 		if (sa->st.phase == IKE_PHASE_STANDBY || !sa->st.tunnel[0])
 			continue;
 		if (!tun_usable(sa->tun)) {
@@ -277,14 +327,14 @@ ike_engine_set_config(struct ike_engine *e, const struct cfg *cfg, uint64_t now_
 		for (size_t i = sa->st.nchildren; i-- > 0;) {
 			struct ike_child_state *c = &sa->st.child[i];
 
-			if (!ike_tun_seq(sa->tun, c->seq_index) && !sa->cx[i].deleting &&
+			if (!ike_tun_seq(sa->tun, c->seq_index) && !sa->cx[i]->deleting &&
 			    !ike_task_pending(sa, IKE_TASK_CHILD_DELETE, c->child_id))
 				ike_task_add(sa, IKE_TASK_CHILD_DELETE, c->child_id, 0);
 		}
 		ike_task_run(sa);
 	}
 	for (size_t i = 0; i < e->ntuns; i++) {
-		struct ike_tun *tu = &e->tuns[i];
+		struct ike_tun *tu = e->tuns[i];
 
 		if (ike_tun_may_initiate(tu->t) && !tu->init_at_ms &&
 		    !ike_tun_has_sa(e, tu->name, NULL))
@@ -392,6 +442,7 @@ peer_moved(struct ike_sa *sa)
 	}
 	sa->st.remote = *e->rx_remote;
 	sa->st.local = *e->rx_local;
+	ike_sa_index(sa);
 }
 
 /* The message ID of the cached response (it is in its header), or UINT32_MAX. */
@@ -537,12 +588,15 @@ input_sa(struct ike_engine *e, struct ike_sa *sa)
 		return;
 	if (!open_sk(sa)) {
 		sa = ike_sa_find(e, spi);
+		if (sa)
+			ike_sa_touch(sa); /* an INVALID_SYNTAX answer counts as life */
 		if (sa && sa->st.phase == IKE_PHASE_INIT_DONE && !sa->st.initiator &&
 		    !(h->flags & IKE_FLAG_RESPONSE) && sa->st.msgid_next_recv > 1)
 			ike_sa_destroy(sa, "malformed IKE_AUTH");
 		return;
 	}
 	sa->last_rx_ms = e->now_ms;
+	ike_sa_touch(sa);
 	peer_moved(sa);
 	dispatch(sa);
 	sa = ike_sa_find(e, spi);
@@ -617,6 +671,7 @@ ike_engine_initiate(struct ike_engine *e, const char *tunnel, uint64_t now_ms)
 		return 0;
 	tu->backoff_ms = 0;
 	tu->init_at_ms = 0;
+	ike_tun_touch(e, tu);
 	return ike_init_start(e, tu->t);
 }
 
@@ -631,9 +686,10 @@ ike_engine_clear_ike(struct ike_engine *e, const char *tunnel, uint64_t now_ms)
 	if (!tu)
 		return -ENOENT;
 	tu->backoff_ms = 0;
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = next) {
-		next = TAILQ_NEXT(sa, entry);
-		if (strcmp(sa->st.tunnel, tu->name) == 0 && sa->st.phase != IKE_PHASE_STANDBY)
+	/* closing may free SAs (the half-open ones) but never moves one to another tunnel */
+	for (sa = TAILQ_FIRST(&tu->sas); sa; sa = next) {
+		next = TAILQ_NEXT(sa, tun_entry);
+		if (sa->st.phase != IKE_PHASE_STANDBY)
 			ike_sa_close(sa, "cleared by operator");
 	}
 	return 0;
@@ -642,16 +698,19 @@ ike_engine_clear_ike(struct ike_engine *e, const char *tunnel, uint64_t now_ms)
 int
 ike_engine_clear_ipsec(struct ike_engine *e, const char *tunnel, uint64_t now_ms)
 {
-	struct ike_sa *sa;
+	struct ike_tun *tu;
+	struct ike_sa *sa, *next;
 
 	now_set(e, now_ms);
-	if (!ike_tun_find(e, tunnel))
+	tu = ike_tun_find(e, tunnel);
+	if (!tu)
 		return -ENOENT;
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
-		if (strcmp(sa->st.tunnel, tunnel) != 0 || sa->st.phase != IKE_PHASE_ESTABLISHED)
+	for (sa = TAILQ_FIRST(&tu->sas); sa; sa = next) {
+		next = TAILQ_NEXT(sa, tun_entry);
+		if (sa->st.phase != IKE_PHASE_ESTABLISHED)
 			continue;
 		for (size_t i = 0; i < sa->st.nchildren; i++) {
-			if (sa->cx[i].deleting ||
+			if (sa->cx[i]->deleting ||
 			    ike_task_pending(sa, IKE_TASK_CHILD_DELETE, sa->st.child[i].child_id))
 				continue;
 			ike_task_add(sa, IKE_TASK_CHILD_DELETE, sa->st.child[i].child_id, 0);
@@ -668,44 +727,37 @@ ike_engine_clear_ipsec(struct ike_engine *e, const char *tunnel, uint64_t now_ms
 int
 ike_engine_rekey(struct ike_engine *e, const char *tunnel, bool ike, uint64_t now_ms)
 {
-	struct ike_sa *sa;
+	struct ike_tun *tu;
+	struct ike_sa *sa, *first = NULL;
 
 	now_set(e, now_ms);
-	if (!ike_tun_find(e, tunnel))
+	tu = ike_tun_find(e, tunnel);
+	if (!tu)
 		return -ENOENT;
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
-		if (strcmp(sa->st.tunnel, tunnel) != 0 || sa->rekeyed ||
+	/* the tunnel's oldest usable SA */
+	TAILQ_FOREACH(sa, &tu->sas, tun_entry)
+	{
+		if (sa->rekeyed ||
 		    (sa->st.phase != IKE_PHASE_ESTABLISHED && sa->st.phase != IKE_PHASE_REKEYING))
 			continue;
-		if (sa->req_active || sa->ntasks || sa->st.phase != IKE_PHASE_ESTABLISHED)
-			return -EBUSY;
-		if (ike) {
-			ike_task_add(sa, IKE_TASK_IKE_REKEY, 0, 0);
-		} else {
-			for (size_t i = 0; i < sa->st.nchildren; i++)
-				if (sa->cx[i].installed && !sa->st.child[i].rekeyed &&
-				    !sa->cx[i].redundant && !sa->cx[i].deleting)
-					ike_task_add(sa, IKE_TASK_CHILD_REKEY,
-					             sa->st.child[i].child_id, 0);
-		}
-		ike_task_run(sa);
-		return 0;
+		if (!first || sa->seq < first->seq)
+			first = sa;
 	}
-	return -ENOENT;
-}
-
-/* Finds the Child SA with this SPI (inbound: ours, outbound: the peer's) on any IKE SA. */
-static struct ike_sa *
-child_by_spi(struct ike_engine *e, uint32_t spi, bool inbound, size_t *idx)
-{
-	struct ike_sa *sa;
-
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
-		if (inbound ? ike_child_by_spi_in(sa, spi, idx)
-		            : ike_child_by_spi_out(sa, spi, idx))
-			return sa;
+	sa = first;
+	if (!sa)
+		return -ENOENT;
+	if (sa->req_active || sa->ntasks || sa->st.phase != IKE_PHASE_ESTABLISHED)
+		return -EBUSY;
+	if (ike) {
+		ike_task_add(sa, IKE_TASK_IKE_REKEY, 0, 0);
+	} else {
+		for (size_t i = 0; i < sa->st.nchildren; i++)
+			if (sa->cx[i]->installed && !sa->st.child[i].rekeyed &&
+			    !sa->cx[i]->redundant && !sa->cx[i]->deleting)
+				ike_task_add(sa, IKE_TASK_CHILD_REKEY, sa->st.child[i].child_id, 0);
 	}
-	return NULL;
+	ike_task_run(sa);
+	return 0;
 }
 
 void
@@ -716,20 +768,20 @@ ike_engine_child_lifetime(struct ike_engine *e, uint32_t spi, bool inbound, bool
 	size_t idx;
 
 	now_set(e, now_ms);
-	sa = child_by_spi(e, spi, inbound, &idx);
+	sa = ike_child_lookup(e, spi, inbound, &idx);
 	if (!sa || sa->st.phase != IKE_PHASE_ESTABLISHED)
 		return;
 	if (hard) {
 		/* RFC 4301 §4.4.2.1: the hard limit ends the SA */
-		if (!sa->cx[idx].deleting &&
+		if (!sa->cx[idx]->deleting &&
 		    !ike_task_pending(sa, IKE_TASK_CHILD_DELETE, sa->st.child[idx].child_id)) {
 			log_info("tunnel %s: Child SA %08x reached its byte lifetime; deleting",
 			         sa->st.tunnel, (unsigned)sa->st.child[idx].spi_in);
 			ike_task_add(sa, IKE_TASK_CHILD_DELETE, sa->st.child[idx].child_id, 0);
 		}
-	} else if (!sa->cx[idx].lifetime_soft) {
-		sa->cx[idx].lifetime_soft = true;
-		if (!sa->st.child[idx].rekeyed && !sa->cx[idx].rekeying &&
+	} else if (!sa->cx[idx]->lifetime_soft) {
+		sa->cx[idx]->lifetime_soft = true;
+		if (!sa->st.child[idx].rekeyed && !sa->cx[idx]->rekeying &&
 		    !ike_task_pending(sa, IKE_TASK_CHILD_REKEY, sa->st.child[idx].child_id))
 			ike_task_add(sa, IKE_TASK_CHILD_REKEY, sa->st.child[idx].child_id, 0);
 	}
@@ -742,7 +794,7 @@ ike_engine_child_seq(struct ike_engine *e, uint32_t spi, bool inbound, uint64_t 
 	struct ike_sa *sa;
 	size_t idx;
 
-	sa = child_by_spi(e, spi, inbound, &idx);
+	sa = ike_child_lookup(e, spi, inbound, &idx);
 	if (!sa)
 		return;
 	if (inbound) {
@@ -758,25 +810,24 @@ ike_engine_esp_unknown_spi(struct ike_engine *e, uint32_t spi,
                            const struct sockaddr_storage *remote, uint64_t now_ms)
 {
 	struct ike_sa *sa;
+	uint8_t n;
 
 	now_set(e, now_ms);
 	if (e->standby)
 		return;
 	ike_reject(e, IKE_REJ_INVALID_SPI_CHILD, remote, IKE_EXCH_INFORMATIONAL,
 	           "No Inbound SA Found. SPI 0x%x", (unsigned)spi);
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
-		if (sa->st.phase != IKE_PHASE_ESTABLISHED ||
-		    !ike_ss_addr_eq(&sa->st.remote, remote))
-			continue;
-		/* rate-limited: at most one INVALID_SPI notify queued per IKE SA at a time */
-		if (ike_task_pending(sa, IKE_TASK_INVALID_SPI, 0) ||
-		    sa->ntasks >= IKE_MAX_TASKS / 2)
-			return;
-		ike_task_add(sa, IKE_TASK_INVALID_SPI, 0, 0);
-		sa->tasks[sa->ntasks - 1].spi = spi;
-		ike_task_run(sa);
+	sa = ike_sa_by_addr(e, remote);
+	if (!sa)
 		return;
-	}
+	/* rate-limited: at most one INVALID_SPI notify queued per IKE SA at a time */
+	if (ike_task_pending(sa, IKE_TASK_INVALID_SPI, 0) || sa->ntasks >= IKE_MAX_TASKS / 2)
+		return;
+	n = sa->ntasks;
+	ike_task_add(sa, IKE_TASK_INVALID_SPI, 0, 0);
+	if (sa->ntasks > n)
+		sa->tasks[sa->ntasks - 1].spi = spi;
+	ike_task_run(sa);
 }
 
 /* ---- cluster roles -----------------------------------------------------------------------------
@@ -788,11 +839,11 @@ standby_one(struct ike_sa *sa)
 	if (sa->st.phase == IKE_PHASE_STANDBY)
 		return;
 	sa->live_phase = sa->st.phase;
-	sa->st.phase = IKE_PHASE_STANDBY;
 	sa->req_active = false;
 	sa->ntasks = 0;
 	for (size_t i = 0; i < sa->st.nchildren; i++)
-		sa->cx[i].installed = false; /* the host owns the data plane of a standby */
+		sa->cx[i]->installed = false; /* the host owns the data plane of a standby */
+	ike_sa_set_phase(sa, IKE_PHASE_STANDBY);
 }
 
 void
@@ -811,7 +862,7 @@ ike_engine_set_standby(struct ike_engine *e, bool standby)
 			standby_one(sa);
 	}
 	for (size_t i = 0; i < e->ntuns; i++)
-		e->tuns[i].up = false;
+		e->tuns[i]->up = false;
 }
 
 /* Imported times are in the exporting node's engine clock: move them into ours. */
@@ -853,59 +904,123 @@ import_times(struct ike_engine *e, struct ike_sa_state *st)
 	}
 }
 
-/* A Child SA moves with an IKE SA rekey: it lives in one IKE SA only. */
+/* A Child SA moves with an IKE SA rekey: it lives in one IKE SA only (mine is not indexed yet). */
 static void
-import_dedup_children(struct ike_engine *e, struct ike_sa *mine)
+import_dedup_children(struct ike_engine *e, const struct ike_sa_state *mine)
 {
-	struct ike_sa *sa;
+	for (size_t i = 0; i < mine->nchildren; i++) {
+		struct ike_sa *o;
+		size_t idx;
 
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
-		if (sa == mine)
-			continue;
-		for (size_t i = sa->st.nchildren; i-- > 0;) {
-			if (ike_child_by_spi_in(mine, sa->st.child[i].spi_in, NULL)) {
-				sa->cx[i].installed = false;
-				ike_child_remove(sa, i);
-			}
+		while ((o = ike_child_lookup(e, mine->child[i].spi_in, true, &idx))) {
+			o->cx[idx]->installed = false;
+			ike_child_remove(o, idx);
 		}
 	}
+}
+
+/* What an imported state may hold: as many Child SAs and selectors as ours can. */
+static bool
+import_valid(const struct ike_sa_state *st)
+{
+	if (!st->spi_i || st->nchildren > IKE_STATE_MAX_CHILDREN || (st->nchildren && !st->child))
+		return false;
+	for (size_t i = 0; i < st->nchildren; i++) {
+		const struct ike_child_state *c = &st->child[i];
+
+		if (c->nts_local > ESP_MAX_TS || c->nts_remote > ESP_MAX_TS ||
+		    (c->nts_local + c->nts_remote && !c->ts))
+			return false;
+	}
+	return true;
+}
+
+/* Runtime records for n imported Child SAs (NULL: no memory). */
+static struct ike_child_rt **
+import_rts(struct ike_sa *sa, size_t n)
+{
+	struct ike_child_rt **cx = n ? calloc(n, sizeof(*cx)) : NULL;
+
+	for (size_t i = 0; cx && i < n; i++) {
+		cx[i] = calloc(1, sizeof(*cx[i]));
+		if (!cx[i]) {
+			while (i-- > 0)
+				free(cx[i]);
+			free(cx);
+			return NULL;
+		}
+		cx[i]->sa = sa;
+	}
+	return cx;
 }
 
 int
 ike_engine_import(struct ike_engine *e, const struct ike_sa_state *st)
 {
+	struct ike_sa_state copy;
+	struct ike_child_rt **cx = NULL;
+	struct ike_tun *slot = NULL;
 	struct ike_sa *sa;
 	enum ike_sa_phase phase;
 	int rc;
 
-	if (!st->spi_i || st->nchildren > IKE_STATE_MAX_CHILDREN)
+	if (!import_valid(st))
 		return -EINVAL;
 	sa = ike_sa_find_by_spis(e, st->spi_i, st->spi_r);
+	if (sa && sa->st.phase != IKE_PHASE_STANDBY)
+		return -EBUSY; /* a live SA is ours: the active node does not import */
+	/* the tunnel's slot first: indexing the SA must not fail later */
+	if (st->tunnel[0]) {
+		slot = ike_tun_slot(e, st->tunnel, true);
+		if (!slot)
+			return -ENOMEM;
+	}
 	if (!sa) {
 		sa = ike_sa_new(e, st->initiator);
-		if (!sa)
+		if (!sa) {
+			ike_tun_slot_gc(e, slot);
 			return -ENOMEM;
+		}
 		sa->st.spi_i = st->spi_i;
 		sa->st.spi_r = st->spi_r;
 		ike_sa_hash_add(sa);
 		sa->live_phase = st->phase;
-	} else if (sa->st.phase != IKE_PHASE_STANDBY) {
-		return -EBUSY; /* a live SA is ours: the active node does not import */
 	}
 	phase = st->phase == IKE_PHASE_STANDBY ? sa->live_phase : st->phase;
-	rc = ike_sa_state_copy(&sa->st, st);
+	rc = ike_sa_state_copy(&copy, st);
+	if (rc == 0 && copy.nchildren) {
+		cx = import_rts(sa, copy.nchildren);
+		if (!cx) {
+			ike_sa_state_clear(&copy);
+			rc = -ENOMEM;
+		}
+	}
 	if (rc) {
 		ike_sa_free(sa);
+		ike_tun_slot_gc(e, slot);
 		return rc;
 	}
+	/* the state it had goes (keys wiped), the imported one takes its place */
+	for (size_t i = 0; i < sa->st.nchildren; i++) {
+		ike_child_unindex(e, sa->cx[i]);
+		free(sa->cx[i]);
+	}
+	free(sa->cx);
+	ike_sa_state_clear(&sa->st);
+	sa->st = copy;
+	sa->cx = cx;
+	sa->child_cap = copy.nchildren;
 	import_times(e, &sa->st);
 	sa->live_phase = phase;
 	sa->st.phase = IKE_PHASE_STANDBY;
 	sa->created_reported = true;
-	sa->tun = e->cfg && sa->st.tunnel[0] ? cfg_find_tunnel(e->cfg, sa->st.tunnel) : NULL;
+	sa->tun = slot ? slot->t : NULL;
 	sa->tun_final = true;
-	memset(sa->cx, 0, sizeof(sa->cx));
-	import_dedup_children(e, sa);
+	import_dedup_children(e, &sa->st);
+	for (size_t i = 0; i < sa->st.nchildren; i++)
+		ike_child_index(sa, i);
+	ike_sa_hash_add(sa);
+	ike_sa_index(sa);
 	return 0;
 }
 
@@ -931,17 +1046,17 @@ activate_one(struct ike_engine *e, struct ike_sa *sa)
 		ike_sa_free(sa);
 		return;
 	}
-	sa->st.phase = IKE_PHASE_ESTABLISHED;
 	sa->last_rx_ms = e->now_ms;
 	sa->ntasks = 0;
+	ike_sa_set_phase(sa, IKE_PHASE_ESTABLISHED);
 	for (size_t i = 0; i < sa->st.nchildren; i++) {
 		struct ike_child_state *c = &sa->st.child[i];
 
 		/* out: start at the last replicated limit and take the next lease first */
-		sa->cx[i].out_start = c->out_lease_limit ? c->out_lease_limit : 1;
-		c->out_lease_limit = sa->cx[i].out_start + e->lease_size;
-		sa->cx[i].in_start = c->in_highest + e->report_every;
-		c->in_highest = sa->cx[i].in_start;
+		sa->cx[i]->out_start = c->out_lease_limit ? c->out_lease_limit : 1;
+		c->out_lease_limit = sa->cx[i]->out_start + e->lease_size;
+		sa->cx[i]->in_start = c->in_highest + e->report_every;
+		c->in_highest = sa->cx[i]->in_start;
 	}
 	/*
 	 * RFC 6311 §5: with a peer that supports it, synchronise the message IDs first; the
@@ -960,7 +1075,7 @@ activate_one(struct ike_engine *e, struct ike_sa *sa)
 		sa->req_sends = 1;
 		sa->req_next_ms = e->now_ms + ike_retransmit_timeout(e, 1);
 		if (sa->st.req_kind == IKE_REQ_IKE_DELETE) {
-			sa->st.phase = IKE_PHASE_DELETING;
+			ike_sa_set_phase(sa, IKE_PHASE_DELETING);
 			closing = false;
 		}
 	}
@@ -994,10 +1109,11 @@ ike_engine_activate(struct ike_engine *e, uint64_t now_ms)
 			activate_one(e, sa);
 	}
 	for (size_t i = 0; i < e->ntuns; i++) {
-		struct ike_tun *tu = &e->tuns[i];
+		struct ike_tun *tu = e->tuns[i];
 
 		if (ike_tun_may_initiate(tu->t) && !ike_tun_has_sa(e, tu->name, NULL))
 			tu->init_at_ms = e->now_ms;
+		ike_tun_touch(e, tu);
 	}
 }
 

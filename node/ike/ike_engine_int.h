@@ -23,11 +23,13 @@
 #include "node/ike/ike_const.h"
 #include "node/ike/ike_crypto.h"
 #include "node/ike/ike_engine.h"
+#include "node/ike/ike_hash.h"
+#include "node/ike/ike_heap.h"
 #include "node/ike/ike_msg.h"
 #include "node/ike/ike_state.h"
 
 #define IKE_NONCE_LEN            32     /* ours: >= half the largest PRF key (RFC 7296 §2.10) */
-#define IKE_SA_BUCKETS           256    /* hash buckets for SA lookups by SPI */
+#define IKE_HTAB_FIRST           64     /* buckets of a new index (they double as it fills) */
 #define IKE_MAX_TASKS            32     /* queued requests per IKE SA (window size 1) */
 #define IKE_HALF_OPEN_MS         30000  /* responder: IKE_AUTH must follow within this */
 #define IKE_DEFER_WAIT_MS        4000   /* after deferring to the peer's IKE_SA_INIT (seed 001) */
@@ -171,8 +173,12 @@ struct ike_task {
 	uint32_t spi;
 };
 
-/* Runtime facts about one Child SA, parallel to ike_sa_state.child[]. */
+/* Runtime facts about one Child SA, parallel to ike_sa_state.child[] (one allocation each, so
+ * the index entries stay put when the arrays move). */
 struct ike_child_rt {
+	struct ike_sa *sa;            /* the IKE SA that holds it now */
+	struct ike_hnode by_in;       /* e->child_in: spi_in (linked once the SPIs are known) */
+	struct ike_hnode by_out;      /* e->child_out: spi_out (peers may repeat one) */
 	bool installed;               /* both directions are in the data plane */
 	bool deleting;                /* our Delete is out */
 	bool rekeying;                /* our rekey is out */
@@ -183,13 +189,14 @@ struct ike_child_rt {
 	uint64_t out_start, in_start; /* takeover: where the data plane starts (activation) */
 };
 
-/* The CREATE_CHILD_SA we initiated and wait the answer of. */
+/* The CREATE_CHILD_SA (or IKE_AUTH) we initiated and wait the answer of; allocated for it. */
 struct ike_ccs {
 	enum ike_req_kind kind;
 	uint64_t child_id; /* CHILD_REKEY: the Child SA being replaced */
 	uint32_t seq;      /* tunnel seq number the Child SA serves */
-	uint32_t spi_in;   /* our new inbound SPI */
-	uint64_t new_spi;  /* IKE rekey: our SPI of the new IKE SA */
+	uint32_t spi_in;   /* our new inbound SPI (reserved in e->spi_rsv through `rsv`) */
+	struct ike_hnode rsv;
+	uint64_t new_spi; /* IKE rekey: our SPI of the new IKE SA */
 	uint8_t nonce[IKE_NONCE_LEN];
 	struct ike_dh *dh; /* PFS or IKE rekey */
 	uint16_t dh_group;
@@ -204,23 +211,8 @@ struct ike_ccs {
 	uint64_t peer_sa_spi;   /* IKE SA rekey: our SPI of the SA the peer's exchange created */
 };
 
-struct ike_engine;
-
-struct ike_sa {
-	TAILQ_ENTRY(ike_sa) entry;
-	LIST_ENTRY(ike_sa) by_spi;  /* our SPI */
-	LIST_ENTRY(ike_sa) by_peer; /* responders: the peer's SPI, for IKE_SA_INIT retransmits */
-	bool in_spi_hash;
-	bool in_peer_hash;
-	struct ike_engine *e;
-	struct ike_sa_state st;
-	struct ike_child_rt cx[IKE_STATE_MAX_CHILDREN];
-	const struct cfg_tunnel *tun; /* NULL: not known yet or gone with a reload */
-	bool tun_final;               /* responder: chosen by identity at IKE_AUTH */
-	enum ike_sa_phase live_phase; /* standby: the phase it had on the active node */
-	bool created_reported;        /* observers have seen it (so they must see it go) */
-	bool counted_half_open;
-	/* IKE_SA_INIT */
+/* What IKE_SA_INIT and IKE_AUTH need and nothing later does: freed once the SA is up. */
+struct ike_hs {
 	struct ike_dh *dh;
 	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
 	size_t ni_len, nr_len;
@@ -230,7 +222,47 @@ struct ike_sa {
 	uint8_t cookie_tries;
 	uint8_t ngroups;
 	uint16_t groups[IKE_MAX_GROUP_RETRIES]; /* DH groups tried (INVALID_KE_PAYLOAD) */
-	uint32_t first_spi_in;                  /* the IKE_AUTH Child SA: our inbound SPI */
+};
+
+struct ike_engine;
+struct ike_tun;
+
+/* Which of its tunnel's counts an IKE SA adds to (ike_sa_index). */
+enum {
+	IKE_CNT_ACTIVE = 1 << 0,    /* not replaced by a rekey, not being deleted */
+	IKE_CNT_UP = 1 << 1,        /* not standby, with a Child SA that carries traffic */
+	IKE_CNT_EST = 1 << 2,       /* established */
+	IKE_CNT_EST_PEER = 1 << 3,  /* established, initiated by the peer */
+	IKE_CNT_INIT_SENT = 1 << 4, /* ours, IKE_SA_INIT out */
+	IKE_CNT_OURS_LIVE = 1 << 5, /* ours, INIT_SENT, ESTABLISHED or REKEYING */
+};
+
+struct ike_sa {
+	TAILQ_ENTRY(ike_sa) entry; /* e->sas: every SA, in creation order */
+	uint64_t seq;              /* creation order (timer ties, tick order) */
+	struct ike_hnode by_spi;   /* e->sa_by_spi: our SPI */
+	struct ike_hnode by_peer;  /* e->sa_by_peer: responders, the peer's SPI (retransmits) */
+	struct ike_hnode by_addr;  /* e->sa_by_addr: established, by the peer's address */
+	struct ike_hnode by_id;    /* e->sa_by_id: by tunnel and remote identity */
+	struct ike_tun *tu;        /* the tunnel it is listed and counted in (st.tunnel) */
+	TAILQ_ENTRY(ike_sa) tun_entry;
+	unsigned cnt; /* IKE_CNT_* it adds to tu's counts */
+	/* timers: the earliest deadline of everything the SA waits for (ike_timer.c) */
+	struct ike_tmr tmr;              /* in e->sa_timers */
+	struct ike_tmr runq;             /* in e->runq while ike_engine_tick runs it */
+	uint64_t tick_gen;               /* the tick that last ran it */
+	TAILQ_ENTRY(ike_sa) dirty_entry; /* e->dirty: reschedule before the next use of timers */
+	bool dirty;
+	struct ike_engine *e;
+	struct ike_sa_state st;
+	struct ike_child_rt **cx;     /* owned, parallel to st.child */
+	uint8_t child_cap;            /* room in st.child and cx */
+	const struct cfg_tunnel *tun; /* NULL: not known yet or gone with a reload */
+	bool tun_final;               /* responder: chosen by identity at IKE_AUTH */
+	enum ike_sa_phase live_phase; /* standby: the phase it had on the active node */
+	bool created_reported;        /* observers have seen it (so they must see it go) */
+	bool counted_half_open;
+	struct ike_hs *hs; /* IKE_SA_INIT and IKE_AUTH: owned, NULL once established */
 	struct ike_ike_choice ike;
 	bool peer_initial_contact;
 	/* protection */
@@ -243,11 +275,11 @@ struct ike_sa {
 	uint64_t req_next_ms;
 	bool req_resumed; /* taken over from another node: answer settles message IDs */
 	uint8_t sync_nonce[4];
-	struct ike_ccs ccs;
+	struct ike_ccs *ccs;  /* owned: the CREATE_CHILD_SA or IKE_AUTH context, or NULL */
 	uint64_t resp_commit; /* the change the cached response went with */
-	/* queued requests */
-	struct ike_task tasks[IKE_MAX_TASKS];
-	uint8_t ntasks;
+	/* queued requests (owned array, NULL when none are queued) */
+	struct ike_task *tasks;
+	uint8_t ntasks, task_cap;
 	/* liveness and timers */
 	uint64_t last_rx_ms;
 	uint64_t half_open_until_ms;
@@ -260,14 +292,27 @@ struct ike_sa {
 	uint32_t ninvalid_spi;
 };
 
-/* Runtime state of one configured tunnel (static or on-demand). */
+/*
+ * A tunnel name the engine knows: configured (t set), or named only by IKE SAs (imported on a
+ * standby, or left from a reload). It lists its IKE SAs and keeps the counts that questions
+ * about the tunnel need, so none of them walks every SA.
+ */
 struct ike_tun {
 	char name[CFG_NAME_MAX];
-	const struct cfg_tunnel *t;
+	struct ike_hnode by_name;   /* e->tun_by_name */
+	const struct cfg_tunnel *t; /* NULL: not configured */
+	size_t cfg_idx;             /* position in the configuration (tick order) */
+	TAILQ_HEAD(, ike_sa) sas;   /* IKE SAs with st.tunnel == name, in the order they came */
+	uint32_t nsa;
+	uint32_t nactive, nup, nest, nest_peer, ninit_sent, nours_live; /* IKE_CNT_* */
 	uint32_t backoff_ms; /* next re-initiation delay */
 	uint64_t init_at_ms; /* initiate at this time (0: not scheduled) */
 	bool up;             /* last reported to observers */
 	bool deferred;       /* we dropped our IKE_SA_INIT for the peer's (seed 001) */
+	struct ike_tmr tmr;  /* e->tun_timers: init_at_ms, while it may initiate and has no SA */
+	TAILQ_ENTRY(ike_tun) dirty_entry; /* e->tun_dirty: check at the next tick */
+	bool dirty;
+	bool in_batch;
 };
 
 struct ike_engine {
@@ -278,10 +323,20 @@ struct ike_engine {
 	void *obs_arg;
 	const struct cfg *cfg;
 	TAILQ_HEAD(, ike_sa) sas;
-	LIST_HEAD(, ike_sa) spi_hash[IKE_SA_BUCKETS];
-	LIST_HEAD(, ike_sa) peer_hash[IKE_SA_BUCKETS];
-	struct ike_tun *tuns;
-	size_t ntuns;
+	size_t nsas;
+	uint64_t next_sa_seq;
+	uint64_t hash_seed;
+	/* indexes (docs/ike.md, "Scale") */
+	struct ike_htab sa_by_spi, sa_by_peer, sa_by_addr, sa_by_id;
+	struct ike_htab child_in, child_out, spi_rsv;
+	struct ike_htab tun_by_name;
+	struct ike_tun **tuns; /* the configured ones, in configuration order */
+	size_t ntuns, nslots;
+	/* timers */
+	struct ike_heap sa_timers, tun_timers, runq;
+	TAILQ_HEAD(, ike_sa) dirty;
+	TAILQ_HEAD(, ike_tun) tun_dirty;
+	uint64_t tick_gen, tick_now;
 	bool standby;
 	uint64_t commit;
 	uint64_t next_child_id;
@@ -307,18 +362,16 @@ struct ike_engine {
 
 /* ---- SAs (ike_sa.c) --------------------------------------------------------------------- */
 
+/* A new SA in e->sas (NULL: no memory). */
 struct ike_sa *ike_sa_new(struct ike_engine *e, bool initiator);
 /* Deletes the Child SAs from the data plane, reports IKE_CH_DELETED if it was reported. */
 void ike_sa_destroy(struct ike_sa *sa, const char *reason);
 /* Without telling anybody (standby forget, half-open cleanup). */
 void ike_sa_free(struct ike_sa *sa);
+/* The IKE_SA_INIT/IKE_AUTH context: made (0 or -ENOMEM), and dropped once the SA is up. */
+int ike_sa_hs_new(struct ike_sa *sa);
+void ike_sa_hs_free(struct ike_sa *sa);
 uint64_t ike_sa_our_spi(const struct ike_sa *sa);
-void ike_sa_hash_add(struct ike_sa *sa);
-void ike_sa_peer_hash_add(struct ike_sa *sa);
-struct ike_sa *ike_sa_find(struct ike_engine *e, uint64_t our_spi);
-struct ike_sa *ike_sa_find_by_spis(struct ike_engine *e, uint64_t spi_i, uint64_t spi_r);
-struct ike_sa *ike_sa_find_half_open(struct ike_engine *e, uint64_t peer_spi,
-                                     const struct sockaddr_storage *remote);
 uint64_t ike_spi_new(struct ike_engine *e);
 uint32_t ike_child_spi_new(struct ike_engine *e);
 void ike_random(struct ike_engine *e, void *p, size_t len);
@@ -360,10 +413,12 @@ void ike_send_raw(struct ike_engine *e, const struct sockaddr_storage *local,
 struct ike_child_state *ike_child_find(struct ike_sa *sa, uint64_t child_id, size_t *idx);
 struct ike_child_state *ike_child_by_spi_in(struct ike_sa *sa, uint32_t spi, size_t *idx);
 struct ike_child_state *ike_child_by_spi_out(struct ike_sa *sa, uint32_t spi, size_t *idx);
-/* Appends a zeroed child; NULL when the SA is full. */
+/* Appends a zeroed child; NULL when the SA is full or there is no memory. */
 struct ike_child_state *ike_child_add(struct ike_sa *sa, size_t *idx);
 /* Removes child idx: out of the data plane, keys wiped, array compacted. */
 void ike_child_remove(struct ike_sa *sa, size_t idx);
+/* Moves child idx of `from` to the end of `to` (an IKE SA rekey); false when `to` is full. */
+bool ike_child_move(struct ike_sa *from, size_t idx, struct ike_sa *to);
 /* Installs both directions of child idx in the data plane (fresh: seq 1, first lease). */
 int ike_child_install(struct ike_sa *sa, size_t idx, bool takeover);
 /* Lifetimes of a new Child SA from its proposal; `created` says we initiated the exchange. */
@@ -377,7 +432,58 @@ const struct cfg_tunnel_seq *ike_tun_seq(const struct cfg_tunnel *t, uint32_t se
 const struct cfg_tunnel_seq *ike_tun_seqs(const struct cfg_tunnel *t, unsigned *n);
 void ike_tun_df_mtu(const struct cfg_tunnel *t, enum cfg_df_bit *df, uint16_t *mtu);
 
-/* ---- tasks (ike_timer.c) ---------------------------------------------------------------- */
+/* ---- indexes (ike_index.c) ------------------------------------------------------------------- */
+
+/* The empty tables of a new engine: 0 or -ENOMEM. */
+int ike_index_init(struct ike_engine *e);
+/* Frees the tables and the tunnel slots (after every SA was freed). */
+void ike_index_fini(struct ike_engine *e);
+void ike_sa_hash_add(struct ike_sa *sa);
+void ike_sa_peer_hash_add(struct ike_sa *sa);
+struct ike_sa *ike_sa_find(struct ike_engine *e, uint64_t our_spi);
+struct ike_sa *ike_sa_find_by_spis(struct ike_engine *e, uint64_t spi_i, uint64_t spi_r);
+struct ike_sa *ike_sa_find_half_open(struct ike_engine *e, uint64_t peer_spi,
+                                     const struct sockaddr_storage *remote);
+/*
+ * Brings sa's entries in the indexes and its tunnel's counts up to date with its state, and
+ * marks it for rescheduling. Call it after every change of st.tunnel, st.phase, rekeyed,
+ * st.remote, st.id_remote, or of its Child SAs (added, removed, moved, installed, deleting,
+ * redundant, rekeyed): the counts answer questions about tunnels without walking SAs.
+ */
+void ike_sa_index(struct ike_sa *sa);
+/* st.phase = phase, then ike_sa_index. */
+void ike_sa_set_phase(struct ike_sa *sa, enum ike_sa_phase phase);
+/* Takes sa and its Child SAs out of every index (before it is freed). */
+void ike_sa_unindex(struct ike_sa *sa);
+/* An established SA with a peer at this address (ports ignored), or NULL. */
+struct ike_sa *ike_sa_by_addr(struct ike_engine *e, const struct sockaddr_storage *remote);
+/* Same remote identity. */
+bool ike_sa_same_id(const struct ike_sa *a, const struct ike_sa *b);
+/* The other SAs of sa's tunnel with its remote identity, in creation order: a caller-freed
+ * array in *out, and how many (0: none, or no memory). */
+size_t ike_sa_same_id_list(struct ike_sa *sa, struct ike_sa ***out);
+/* Child SA idx in the SPI indexes (once its SPIs are set), or out of them. */
+void ike_child_index(struct ike_sa *sa, size_t idx);
+void ike_child_unindex(struct ike_engine *e, struct ike_child_rt *rt);
+/* The IKE SA holding the Child SA with this SPI (inbound: ours; outbound: the peer's), and its
+ * index; of several, the one a walk of the SAs in creation order finds first. */
+struct ike_sa *ike_child_lookup(struct ike_engine *e, uint32_t spi, bool inbound, size_t *idx);
+/* sa->ccs->spi_in (set, or changed) is reserved; or is no longer. */
+void ike_ccs_reserve(struct ike_sa *sa);
+void ike_ccs_unreserve(struct ike_sa *sa);
+/* An inbound SPI of a Child SA or reserved for one in flight. */
+bool ike_child_spi_used(struct ike_engine *e, uint32_t spi);
+/* The slot of a tunnel name, made if asked (NULL: none, or no memory). */
+struct ike_tun *ike_tun_slot(struct ike_engine *e, const char *name, bool create);
+/* Frees a slot no configuration and no SA names. */
+void ike_tun_slot_gc(struct ike_engine *e, struct ike_tun *tu);
+/*
+ * Tests: recounts every index and count from the SAs, and checks that no SA or tunnel waits
+ * for a later time than its state asks for. False with the first difference in why.
+ */
+bool ike_engine_selfcheck(struct ike_engine *e, char *why, size_t cap);
+
+/* ---- tasks and timers (ike_timer.c) ---------------------------------------------------------- */
 
 void ike_task_add(struct ike_sa *sa, enum ike_task_kind kind, uint64_t child_id, uint32_t seq);
 bool ike_task_pending(const struct ike_sa *sa, enum ike_task_kind kind, uint64_t child_id);
@@ -385,9 +491,20 @@ bool ike_task_pending(const struct ike_sa *sa, enum ike_task_kind kind, uint64_t
 void ike_task_run(struct ike_sa *sa);
 /* Timeout before send number n (1-based) of a request: base * 2^(n-1). */
 uint64_t ike_retransmit_timeout(const struct ike_engine *e, uint32_t n);
-/* A tunnel's runtime state by name, or NULL. */
+/* Marks sa: the next tick recomputes its deadline (anything sa_next looks at changed). */
+void ike_sa_touch(struct ike_sa *sa);
+/* Room in the timer heaps for one more SA: 0 or -ENOMEM. */
+int ike_sa_timers_reserve(struct ike_engine *e);
+/* Takes sa out of the timers (before it is freed). */
+void ike_sa_timers_drop(struct ike_sa *sa);
+/* Marks a tunnel: the next tick checks whether it must initiate. */
+void ike_tun_touch(struct ike_engine *e, struct ike_tun *tu);
+bool ike_sa_timer_check(const struct ike_sa *sa, char *why, size_t cap);
+bool ike_tun_timer_check(const struct ike_engine *e, const struct ike_tun *tu, char *why,
+                         size_t cap);
+/* A configured tunnel's runtime state by name, or NULL. */
 struct ike_tun *ike_tun_find(struct ike_engine *e, const char *name);
-/* Recounts a tunnel's Child SAs and tells observers when it went up or down. */
+/* Tells observers when a tunnel went up or down (from its counts). */
 void ike_tun_update(struct ike_engine *e, const char *name, const char *reason);
 /* The tunnel went down: schedule the next initiation with back-off (if it may initiate). */
 void ike_tun_down_backoff(struct ike_engine *e, const char *name);
@@ -428,7 +545,9 @@ void ike_id_text(uint8_t type, const uint8_t *data, size_t len, char *out, size_
 int ike_child_start(struct ike_sa *sa, enum ike_req_kind kind, uint64_t child_id, uint32_t seq);
 void ike_child_request(struct ike_sa *sa);
 void ike_child_response(struct ike_sa *sa);
-void ike_ccs_clear(struct ike_ccs *c);
+/* A fresh CREATE_CHILD_SA/IKE_AUTH context in sa->ccs (NULL: no memory); dropping it. */
+struct ike_ccs *ike_ccs_new(struct ike_sa *sa);
+void ike_ccs_clear(struct ike_sa *sa);
 /* Completes an IKE rekey collision when the old SA goes (the peer did not notice it). */
 void ike_rekey_conclude(struct ike_sa *old);
 /*
@@ -439,11 +558,12 @@ void ike_rekey_conclude(struct ike_sa *old);
 uint16_t ike_child_choose(struct ike_sa *sa, const char *exch_name, bool in_auth, uint32_t only_seq,
                           uint16_t ke_group, struct ike_esp_choice *ch, uint32_t *seq,
                           struct ike_tsl *tsi, struct ike_tsl *tsr, uint16_t *want_group);
+/* Fills a new Child SA from the negotiation (algorithms, selectors, first lease) and indexes
+ * it by SPI. 0 or -ENOMEM. */
+int ike_child_fill(struct ike_sa *sa, struct ike_child_state *c, const struct ike_esp_choice *ch,
+                   uint32_t seq, const struct ike_tsl *local, const struct ike_tsl *remote,
+                   uint32_t spi_in);
 /* Fills a new Child SA's keys (RFC 7296 §2.17); we_initiated: our outbound is "i". */
-/* Fills a new Child SA from the negotiation (addresses, algorithms, selectors, first lease). */
-void ike_child_fill(struct ike_sa *sa, struct ike_child_state *c, const struct ike_esp_choice *ch,
-                    uint32_t seq, const struct ike_tsl *local, const struct ike_tsl *remote,
-                    uint32_t spi_in);
 int ike_child_keys(struct ike_sa *sa, struct ike_child_state *c, const struct secret *g_ir,
                    const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
                    bool we_initiated);

@@ -34,12 +34,6 @@ ike_random_below(struct ike_engine *e, uint64_t n)
 	return v % n;
 }
 
-static size_t
-bucket(uint64_t spi)
-{
-	return (size_t)((spi ^ (spi >> 17) ^ (spi >> 41)) % IKE_SA_BUCKETS);
-}
-
 uint64_t
 ike_spi_new(struct ike_engine *e)
 {
@@ -51,21 +45,6 @@ ike_spi_new(struct ike_engine *e)
 	return spi;
 }
 
-static bool
-child_spi_used(struct ike_engine *e, uint32_t spi)
-{
-	struct ike_sa *sa;
-
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
-		if (sa->ccs.spi_in == spi || sa->first_spi_in == spi)
-			return true;
-		for (size_t i = 0; i < sa->st.nchildren; i++)
-			if (sa->st.child[i].spi_in == spi)
-				return true;
-	}
-	return false;
-}
-
 uint32_t
 ike_child_spi_new(struct ike_engine *e)
 {
@@ -74,7 +53,7 @@ ike_child_spi_new(struct ike_engine *e)
 	/* RFC 4303 §2.1: 1-255 are reserved */
 	do {
 		ike_random(e, &spi, sizeof(spi));
-	} while (spi < 256 || child_spi_used(e, spi));
+	} while (spi < 256 || ike_child_spi_used(e, spi));
 	return spi;
 }
 
@@ -83,70 +62,52 @@ ike_child_spi_new(struct ike_engine *e)
 struct ike_sa *
 ike_sa_new(struct ike_engine *e, bool initiator)
 {
-	struct ike_sa *sa = calloc(1, sizeof(*sa));
+	struct ike_sa *sa;
 
+	if (ike_sa_timers_reserve(e))
+		return NULL;
+	sa = calloc(1, sizeof(*sa));
 	if (!sa)
 		return NULL;
 	sa->e = e;
+	sa->seq = ++e->next_sa_seq;
+	sa->tmr.seq = sa->seq;
 	sa->st.initiator = initiator;
 	sa->st.phase = initiator ? IKE_PHASE_INIT_SENT : IKE_PHASE_INIT_DONE;
 	sa->last_rx_ms = e->now_ms;
 	TAILQ_INSERT_TAIL(&e->sas, sa, entry);
+	e->nsas++;
+	ike_sa_touch(sa);
 	return sa;
+}
+
+int
+ike_sa_hs_new(struct ike_sa *sa)
+{
+	if (!sa->hs)
+		sa->hs = calloc(1, sizeof(*sa->hs));
+	return sa->hs ? 0 : -ENOMEM;
+}
+
+void
+ike_sa_hs_free(struct ike_sa *sa)
+{
+	struct ike_hs *hs = sa->hs;
+
+	if (!hs)
+		return;
+	ike_dh_free(hs->dh);
+	secret_clear(&hs->init_req);
+	secret_clear(&hs->init_resp);
+	explicit_bzero(hs, sizeof(*hs)); /* nonces */
+	free(hs);
+	sa->hs = NULL;
 }
 
 uint64_t
 ike_sa_our_spi(const struct ike_sa *sa)
 {
 	return sa->st.initiator ? sa->st.spi_i : sa->st.spi_r;
-}
-
-void
-ike_sa_hash_add(struct ike_sa *sa)
-{
-	LIST_INSERT_HEAD(&sa->e->spi_hash[bucket(ike_sa_our_spi(sa))], sa, by_spi);
-	sa->in_spi_hash = true;
-}
-
-void
-ike_sa_peer_hash_add(struct ike_sa *sa)
-{
-	LIST_INSERT_HEAD(&sa->e->peer_hash[bucket(sa->st.spi_i)], sa, by_peer);
-	sa->in_peer_hash = true;
-}
-
-struct ike_sa *
-ike_sa_find(struct ike_engine *e, uint64_t our_spi)
-{
-	struct ike_sa *sa;
-
-	for (sa = LIST_FIRST(&e->spi_hash[bucket(our_spi)]); sa; sa = LIST_NEXT(sa, by_spi))
-		if (ike_sa_our_spi(sa) == our_spi)
-			return sa;
-	return NULL;
-}
-
-struct ike_sa *
-ike_sa_find_by_spis(struct ike_engine *e, uint64_t spi_i, uint64_t spi_r)
-{
-	struct ike_sa *sa;
-
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry))
-		if (sa->st.spi_i == spi_i && sa->st.spi_r == spi_r)
-			return sa;
-	return NULL;
-}
-
-struct ike_sa *
-ike_sa_find_half_open(struct ike_engine *e, uint64_t peer_spi,
-                      const struct sockaddr_storage *remote)
-{
-	struct ike_sa *sa;
-
-	for (sa = LIST_FIRST(&e->peer_hash[bucket(peer_spi)]); sa; sa = LIST_NEXT(sa, by_peer))
-		if (sa->st.spi_i == peer_spi && ike_ss_addr_eq(&sa->st.remote, remote))
-			return sa;
-	return NULL;
 }
 
 void
@@ -160,17 +121,18 @@ ike_sa_free(struct ike_sa *sa)
 	if (sa->counted_half_open && e->half_open)
 		e->half_open--;
 	e->stats.half_open = e->half_open;
+	ike_sa_unindex(sa);
 	TAILQ_REMOVE(&e->sas, sa, entry);
-	if (sa->in_spi_hash)
-		LIST_REMOVE(sa, by_spi);
-	if (sa->in_peer_hash)
-		LIST_REMOVE(sa, by_peer);
-	ike_dh_free(sa->dh);
+	e->nsas--;
 	ike_sk_free(sa->sk_in);
 	ike_sk_free(sa->sk_out);
-	ike_ccs_clear(&sa->ccs);
-	secret_clear(&sa->init_req);
-	secret_clear(&sa->init_resp);
+	ike_ccs_clear(sa);
+	ike_sa_hs_free(sa);
+	ike_sa_timers_drop(sa); /* last: the releases above may mark it */
+	for (size_t i = 0; i < sa->st.nchildren; i++)
+		free(sa->cx[i]);
+	free(sa->cx);
+	free(sa->tasks);
 	ike_sa_state_clear(&sa->st);
 	free(sa);
 }
@@ -185,7 +147,7 @@ ike_sa_destroy(struct ike_sa *sa, const char *reason)
 	while (sa->st.nchildren)
 		ike_child_remove(sa, sa->st.nchildren - 1);
 	if (sa->created_reported) {
-		sa->st.phase = IKE_PHASE_DELETING;
+		ike_sa_set_phase(sa, IKE_PHASE_DELETING);
 		(void)ike_sa_report(sa, IKE_CH_DELETED);
 	}
 	if (sa->st.established_ms)
@@ -217,6 +179,7 @@ ike_sa_report(struct ike_sa *sa, enum ike_change what)
 	struct ike_engine *e = sa->e;
 	uint64_t commit = ++e->commit;
 
+	ike_sa_index(sa); /* every reported change may move it in the indexes */
 	sa->created_reported = true;
 	if (e->obs.changed)
 		e->obs.changed(e->obs_arg, &sa->st, what, commit);
@@ -232,14 +195,17 @@ ike_sa_keys_install(struct ike_sa *sa)
 	struct ike_sk *in = NULL, *out = NULL;
 	int rc;
 
+	/* each direction only what it does: ours seal, the peer's open (half the memory) */
 	if (st->initiator) {
-		rc = ike_sk_new(st->encr, st->integ, &st->sk_ei, &st->sk_ai, &out);
+		rc = ike_sk_new_for(st->encr, st->integ, &st->sk_ei, &st->sk_ai, true, &out);
 		if (rc == 0)
-			rc = ike_sk_new(st->encr, st->integ, &st->sk_er, &st->sk_ar, &in);
+			rc = ike_sk_new_for(st->encr, st->integ, &st->sk_er, &st->sk_ar, false,
+			                    &in);
 	} else {
-		rc = ike_sk_new(st->encr, st->integ, &st->sk_er, &st->sk_ar, &out);
+		rc = ike_sk_new_for(st->encr, st->integ, &st->sk_er, &st->sk_ar, true, &out);
 		if (rc == 0)
-			rc = ike_sk_new(st->encr, st->integ, &st->sk_ei, &st->sk_ai, &in);
+			rc = ike_sk_new_for(st->encr, st->integ, &st->sk_ei, &st->sk_ai, false,
+			                    &in);
 	}
 	if (rc) {
 		ike_sk_free(in);
@@ -412,6 +378,7 @@ ike_sa_respond(struct ike_sa *sa, uint8_t exch, uint32_t msgid, const struct ike
 void
 ike_sa_request_done(struct ike_sa *sa)
 {
+	ike_sa_touch(sa);
 	sa->req_active = false;
 	sa->req_resumed = false;
 	sa->st.req_kind = IKE_REQ_NONE;
@@ -461,53 +428,110 @@ ike_child_by_spi_out(struct ike_sa *sa, uint32_t spi, size_t *idx)
 	return NULL;
 }
 
+/* Room for one more Child SA in both parallel arrays. */
+static int
+child_room(struct ike_sa *sa)
+{
+	struct ike_child_state *c;
+	struct ike_child_rt **cx;
+	uint8_t cap;
+
+	if (sa->st.nchildren < sa->child_cap)
+		return 0;
+	cap = sa->child_cap ? (uint8_t)(2 * sa->child_cap) : 1;
+	if (cap > IKE_STATE_MAX_CHILDREN)
+		cap = IKE_STATE_MAX_CHILDREN;
+	c = realloc(sa->st.child, cap * sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	sa->st.child = c;
+	cx = realloc(sa->cx, cap * sizeof(*cx));
+	if (!cx)
+		return -ENOMEM; /* st.child is bigger than needed: harmless */
+	sa->cx = cx;
+	sa->child_cap = cap;
+	return 0;
+}
+
 struct ike_child_state *
 ike_child_add(struct ike_sa *sa, size_t *idx)
 {
 	struct ike_child_state *c;
+	struct ike_child_rt *rt;
 
-	if (sa->st.nchildren >= IKE_STATE_MAX_CHILDREN)
+	if (sa->st.nchildren >= IKE_STATE_MAX_CHILDREN || child_room(sa))
 		return NULL;
+	rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return NULL;
+	rt->sa = sa;
 	*idx = sa->st.nchildren;
 	c = &sa->st.child[sa->st.nchildren];
 	memset(c, 0, sizeof(*c));
-	memset(&sa->cx[sa->st.nchildren], 0, sizeof(sa->cx[0]));
+	sa->cx[sa->st.nchildren] = rt;
 	c->child_id = ++sa->e->next_child_id;
 	sa->st.nchildren++;
 	return c;
 }
 
+/* Takes slot idx out of both arrays (what it held is already released or moved). */
 static void
-child_keys_clear(struct ike_child_state *c)
+child_take_out(struct ike_sa *sa, size_t idx)
 {
-	secret_clear(&c->enc_in);
-	secret_clear(&c->integ_in);
-	secret_clear(&c->enc_out);
-	secret_clear(&c->integ_out);
-}
-
-void
-ike_child_remove(struct ike_sa *sa, size_t idx)
-{
-	struct ike_engine *e = sa->e;
-	struct ike_child_state *c = &sa->st.child[idx];
-
-	if (idx >= sa->st.nchildren)
-		return;
-	if (sa->cx[idx].installed && sa->st.phase != IKE_PHASE_STANDBY) {
-		e->io.sa_delete(e->io_arg, c->spi_in, true);
-		e->io.sa_delete(e->io_arg, c->spi_out, false);
-	}
-	if (c->established_ms)
-		e->stats.child_sa_deleted++;
-	child_keys_clear(c);
 	for (size_t i = idx; i + 1 < sa->st.nchildren; i++) {
 		sa->st.child[i] = sa->st.child[i + 1];
 		sa->cx[i] = sa->cx[i + 1];
 	}
 	sa->st.nchildren--;
 	memset(&sa->st.child[sa->st.nchildren], 0, sizeof(sa->st.child[0]));
-	memset(&sa->cx[sa->st.nchildren], 0, sizeof(sa->cx[0]));
+	sa->cx[sa->st.nchildren] = NULL;
+	if (!sa->st.nchildren) {
+		free(sa->st.child);
+		free(sa->cx);
+		sa->st.child = NULL;
+		sa->cx = NULL;
+		sa->child_cap = 0;
+	}
+	ike_sa_index(sa);
+}
+
+void
+ike_child_remove(struct ike_sa *sa, size_t idx)
+{
+	struct ike_engine *e = sa->e;
+	struct ike_child_state *c;
+
+	if (idx >= sa->st.nchildren)
+		return;
+	c = &sa->st.child[idx];
+	if (sa->cx[idx]->installed && sa->st.phase != IKE_PHASE_STANDBY) {
+		e->io.sa_delete(e->io_arg, c->spi_in, true);
+		e->io.sa_delete(e->io_arg, c->spi_out, false);
+	}
+	if (c->established_ms)
+		e->stats.child_sa_deleted++;
+	ike_child_state_clear(c);
+	ike_child_unindex(e, sa->cx[idx]);
+	free(sa->cx[idx]);
+	child_take_out(sa, idx);
+}
+
+bool
+ike_child_move(struct ike_sa *from, size_t idx, struct ike_sa *to)
+{
+	size_t n = to->st.nchildren;
+
+	if (idx >= from->st.nchildren || n >= IKE_STATE_MAX_CHILDREN || child_room(to))
+		return false;
+	to->st.child[n] = from->st.child[idx];
+	to->cx[n] = from->cx[idx];
+	to->cx[n]->sa = to;
+	to->st.nchildren++;
+	/* the index entries (keyed by SPI) stay; only the IKE SA they lead to changed */
+	memset(&from->st.child[idx], 0, sizeof(from->st.child[idx]));
+	child_take_out(from, idx);
+	ike_sa_index(to);
+	return true;
 }
 
 const struct cfg_tunnel_seq *
@@ -569,10 +593,13 @@ params_fill(struct ike_sa *sa, const struct ike_child_state *c, bool inbound,
 	p->udp_encap = c->udp_encap;
 	p->local_port = ike_ss_port(&st->local);
 	p->remote_port = ike_ss_port(&st->remote);
-	p->nts_local = c->nts_local;
-	p->nts_remote = c->nts_remote;
-	memcpy(p->ts_local, c->ts_local, sizeof(p->ts_local));
-	memcpy(p->ts_remote, c->ts_remote, sizeof(p->ts_remote));
+	p->nts_local = c->nts_local <= ESP_MAX_TS ? c->nts_local : ESP_MAX_TS;
+	p->nts_remote = c->nts_remote <= ESP_MAX_TS ? c->nts_remote : ESP_MAX_TS;
+	if (p->nts_local)
+		memcpy(p->ts_local, ike_child_ts_local(c), p->nts_local * sizeof(p->ts_local[0]));
+	if (p->nts_remote)
+		memcpy(p->ts_remote, ike_child_ts_remote(c),
+		       p->nts_remote * sizeof(p->ts_remote[0]));
 	if (sa->tun)
 		ike_tun_df_mtu(sa->tun, &p->df_bit, &p->mtu);
 	p->soft_bytes = c->soft_bytes;
@@ -597,7 +624,7 @@ ike_child_install(struct ike_sa *sa, size_t idx, bool takeover)
 	rc = params_fill(sa, c, true, &p);
 	if (rc)
 		return rc;
-	p.seq_start = takeover ? sa->cx[idx].in_start : 0;
+	p.seq_start = takeover ? sa->cx[idx]->in_start : 0;
 	p.lease_limit = 0;
 	rc = e->io.sa_install(e->io_arg, &p);
 	secret_clear(&p.enc_key);
@@ -613,7 +640,7 @@ ike_child_install(struct ike_sa *sa, size_t idx, bool takeover)
 	 * DESIGN.md leases: a fresh SA starts at 1 with the first lease (replicated in the change
 	 * reported before this call); after a takeover at the last replicated limit, never below.
 	 */
-	p.seq_start = takeover ? sa->cx[idx].out_start : 1;
+	p.seq_start = takeover ? sa->cx[idx]->out_start : 1;
 	p.lease_limit = c->out_lease_limit;
 	rc = e->io.sa_install(e->io_arg, &p);
 	secret_clear(&p.enc_key);
@@ -622,7 +649,8 @@ ike_child_install(struct ike_sa *sa, size_t idx, bool takeover)
 		e->io.sa_delete(e->io_arg, c->spi_in, true);
 		return rc;
 	}
-	sa->cx[idx].installed = true;
+	sa->cx[idx]->installed = true;
+	ike_sa_index(sa);
 	return 0;
 }
 
@@ -676,8 +704,8 @@ ike_sa_live_children(const struct ike_sa *sa)
 	unsigned n = 0;
 
 	for (size_t i = 0; i < sa->st.nchildren; i++)
-		if (sa->cx[i].installed && !sa->st.child[i].rekeyed && !sa->cx[i].redundant &&
-		    !sa->cx[i].deleting)
+		if (sa->cx[i]->installed && !sa->st.child[i].rekeyed && !sa->cx[i]->redundant &&
+		    !sa->cx[i]->deleting)
 			n++;
 	return n;
 }

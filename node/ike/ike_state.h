@@ -2,8 +2,10 @@
 /*
  * The complete, exportable state of an IKE SA and of its Child SAs: what the engine hands
  * to observers at every change, what the replication layer carries to standbys, and what a
- * node that takes over imports to continue the SA without a new negotiation. Plain data:
- * no pointers except owned secrets, so it can be copied, encoded and compared.
+ * node that takes over imports to continue the SA without a new negotiation. Plain data
+ * whose only pointers are owned: the secrets, the Child SAs (as many as there are) and each
+ * Child SA's traffic selectors (as many as were negotiated). Copy it with ike_sa_state_copy
+ * (deep) and release it with ike_sa_state_clear; a plain struct assignment moves ownership.
  */
 #ifndef TANDEM_NODE_IKE_IKE_STATE_H
 #define TANDEM_NODE_IKE_IKE_STATE_H
@@ -16,7 +18,7 @@
 #include "node/core/secret.h"
 #include "node/esp/esp_params.h"
 
-#define IKE_STATE_MAX_CHILDREN 16
+#define IKE_STATE_MAX_CHILDREN 16 /* Child SAs per IKE SA (more: NO_ADDITIONAL_SAS) */
 
 enum ike_sa_phase {
 	IKE_PHASE_INIT_SENT = 1, /* initiator: IKE_SA_INIT request out */
@@ -53,8 +55,9 @@ struct ike_child_state {
 	bool udp_encap;
 	uint32_t replay_window;
 	struct secret enc_in, integ_in, enc_out, integ_out;
-	uint8_t nts_local, nts_remote;
-	struct esp_ts ts_local[ESP_MAX_TS], ts_remote[ESP_MAX_TS];
+	uint8_t nts_local, nts_remote; /* each at most ESP_MAX_TS */
+	struct esp_ts
+	        *ts; /* owned: the nts_local local selectors, then the nts_remote remote ones */
 	int64_t established_unix;           /* wall clock, for displays */
 	uint64_t established_ms;            /* engine clock */
 	uint64_t rekey_at_ms, expire_at_ms; /* 0: none */
@@ -85,8 +88,8 @@ struct ike_sa_state {
 	bool peer_replay_sync; /* ... IPSEC_REPLAY_COUNTER_SYNC_SUPPORTED */
 	int64_t established_unix;
 	uint64_t established_ms, rekey_at_ms, expire_at_ms;
-	uint8_t nchildren;
-	struct ike_child_state child[IKE_STATE_MAX_CHILDREN];
+	uint8_t nchildren;             /* at most IKE_STATE_MAX_CHILDREN */
+	struct ike_child_state *child; /* owned array of nchildren (NULL: none) */
 	/* IKE_CH_REKEYED: the SPIs of the IKE SA this one replaced (0 otherwise) */
 	uint64_t old_spi_i, old_spi_r;
 	/*
@@ -105,9 +108,33 @@ struct ike_sa_state {
 	struct secret resp_last;
 };
 
-/* Releases every secret in s (the struct itself is caller storage). */
+/* A Child SA's selectors of each side (borrowed from c). */
+static inline const struct esp_ts *
+ike_child_ts_local(const struct ike_child_state *c)
+{
+	return c->ts;
+}
+
+static inline const struct esp_ts *
+ike_child_ts_remote(const struct ike_child_state *c)
+{
+	return c->ts ? c->ts + c->nts_local : NULL;
+}
+
+/* Replaces c's selectors with copies (at most ESP_MAX_TS each side). 0 or -ENOMEM (c as it
+ * was). */
+int ike_child_state_set_ts(struct ike_child_state *c, const struct esp_ts *local, uint8_t nlocal,
+                           const struct esp_ts *remote, uint8_t nremote);
+/* Wipes c's keys and frees its selectors (the struct itself is caller storage). */
+void ike_child_state_clear(struct ike_child_state *c);
+
+/*
+ * Releases everything s owns: secrets wiped, Child SAs and selectors freed; s is left empty
+ * (no Child SAs). The struct itself is caller storage.
+ */
 void ike_sa_state_clear(struct ike_sa_state *s);
-/* Deep copy. Returns 0 or -ENOMEM. */
+/* Deep copy into dst (whose contents are overwritten, not released). 0, or -ENOMEM with dst
+ * left empty. */
 int ike_sa_state_copy(struct ike_sa_state *dst, const struct ike_sa_state *src);
 
 #endif

@@ -5,10 +5,17 @@
  * Child SA lifetimes (rekey at about 90 % with jitter, hard expiry), dead peer detection (§2.4,
  * seed 004 §6.3), Child SAs a tunnel still lacks, and the (re)initiation of static tunnels
  * with back-off. ike_engine_tick runs what is due and says when to call it next.
+ *
+ * Every IKE SA has one entry in a min-heap of deadlines (e->sa_timers): the earliest of all it
+ * waits for (sa_next). Whatever changes an SA marks it dirty (ike_sa_touch), and the next tick
+ * recomputes the deadlines of the dirty ones before it takes what is due off the heap, so a
+ * tick costs O(k log n) for k SAs due or changed, never a walk of all n. Tunnels that may
+ * initiate have their own heap (e->tun_timers) and dirty list, marked when their last SA goes.
  */
 #define LOG_SUBSYS "ike"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +31,16 @@ ike_task_add(struct ike_sa *sa, enum ike_task_kind kind, uint64_t child_id, uint
 
 	if (sa->ntasks >= IKE_MAX_TASKS)
 		return;
+	if (sa->ntasks == sa->task_cap) {
+		uint8_t cap = sa->task_cap ? (uint8_t)(2 * sa->task_cap) : 2;
+		struct ike_task *v = realloc(sa->tasks, cap * sizeof(*v));
+
+		if (!v)
+			return; /* as when the queue is full: the timers ask again */
+		sa->tasks = v;
+		sa->task_cap = cap;
+	}
+	ike_sa_touch(sa);
 	/* the RFC 6311 sync goes first: every other request needs its message IDs */
 	if (kind == IKE_TASK_MID_SYNC) {
 		memmove(&sa->tasks[1], &sa->tasks[0], sa->ntasks * sizeof(sa->tasks[0]));
@@ -81,6 +98,12 @@ ike_task_run(struct ike_sa *sa)
 		if (ike_sa_find(e, spi) != sa)
 			return;
 	}
+	ike_sa_touch(sa);
+	if (!sa->ntasks) {
+		free(sa->tasks);
+		sa->tasks = NULL;
+		sa->task_cap = 0;
+	}
 }
 
 uint64_t
@@ -95,40 +118,26 @@ ike_retransmit_timeout(const struct ike_engine *e, uint32_t n)
 
 /* ---- tunnels ------------------------------------------------------------------------------- */
 
-struct ike_tun *
-ike_tun_find(struct ike_engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->ntuns; i++)
-		if (strcmp(e->tuns[i].name, name) == 0)
-			return &e->tuns[i];
-	return NULL;
-}
-
 bool
 ike_tun_has_sa(struct ike_engine *e, const char *name, const struct ike_sa *except)
 {
-	const struct ike_sa *sa;
+	const struct ike_tun *tu = ike_tun_slot(e, name, false);
+	uint32_t n = tu ? tu->nactive : 0;
 
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry))
-		if (sa != except && !sa->rekeyed && sa->st.phase != IKE_PHASE_DELETING &&
-		    strcmp(sa->st.tunnel, name) == 0)
-			return true;
-	return false;
+	if (n && except && except->tu == tu && (except->cnt & IKE_CNT_ACTIVE))
+		n--;
+	return n > 0;
 }
 
 void
 ike_tun_update(struct ike_engine *e, const char *name, const char *reason)
 {
 	struct ike_tun *tu = ike_tun_find(e, name);
-	const struct ike_sa *sa;
-	bool up = false;
+	bool up;
 
 	if (!tu || e->standby)
 		return;
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry))
-		if (sa->st.phase != IKE_PHASE_STANDBY && strcmp(sa->st.tunnel, name) == 0 &&
-		    ike_sa_live_children(sa))
-			up = true;
+	up = tu->nup > 0;
 	if (up == tu->up)
 		return;
 	tu->up = up;
@@ -157,6 +166,7 @@ ike_tun_down_backoff(struct ike_engine *e, const char *name)
 		tu->init_at_ms += ike_random_below(e, d / 2 + 1);
 	tu->backoff_ms =
 	        d * 2 > e->o.initiate_backoff_max_ms ? e->o.initiate_backoff_max_ms : d * 2;
+	ike_tun_touch(e, tu);
 }
 
 size_t
@@ -176,11 +186,11 @@ seq_served(const struct ike_sa *sa, uint32_t seqno)
 {
 	for (size_t i = 0; i < sa->st.nchildren; i++)
 		if (sa->st.child[i].seq_index == seqno && !sa->st.child[i].rekeyed &&
-		    !sa->cx[i].redundant && !sa->cx[i].deleting)
+		    !sa->cx[i]->redundant && !sa->cx[i]->deleting)
 			return true;
 	if (sa->req_active &&
 	    (sa->st.req_kind == IKE_REQ_CHILD_CREATE || sa->st.req_kind == IKE_REQ_AUTH) &&
-	    sa->ccs.seq == seqno)
+	    sa->ccs && sa->ccs->seq == seqno)
 		return true;
 	for (size_t i = 0; i < sa->ntasks; i++)
 		if (sa->tasks[i].kind == IKE_TASK_CHILD_CREATE && sa->tasks[i].seq == seqno)
@@ -335,8 +345,8 @@ child_rekey_due(const struct ike_sa *sa, size_t i)
 {
 	const struct ike_child_state *c = &sa->st.child[i];
 
-	return c->rekey_at_ms && !c->rekeyed && !sa->cx[i].redundant && !sa->cx[i].deleting &&
-	       !sa->cx[i].rekeying && sa->cx[i].installed &&
+	return c->rekey_at_ms && !c->rekeyed && !sa->cx[i]->redundant && !sa->cx[i]->deleting &&
+	       !sa->cx[i]->rekeying && sa->cx[i]->installed &&
 	       !ike_task_pending(sa, IKE_TASK_CHILD_REKEY, c->child_id) &&
 	       !ike_task_pending(sa, IKE_TASK_CHILD_DELETE, c->child_id);
 }
@@ -346,7 +356,7 @@ child_expire_due(const struct ike_sa *sa, size_t i)
 {
 	const struct ike_child_state *c = &sa->st.child[i];
 
-	return c->expire_at_ms && !sa->cx[i].deleting &&
+	return c->expire_at_ms && !sa->cx[i]->deleting &&
 	       !ike_task_pending(sa, IKE_TASK_CHILD_DELETE, c->child_id);
 }
 
@@ -405,7 +415,7 @@ sa_tick(struct ike_sa *sa)
 		if (child_expire_due(sa, i) && now >= c->expire_at_ms)
 			ike_task_add(sa, IKE_TASK_CHILD_DELETE, c->child_id, 0);
 		else if (child_rekey_due(sa, i) &&
-		         now >= max64(c->rekey_at_ms, sa->cx[i].tempfail_ms))
+		         now >= max64(c->rekey_at_ms, sa->cx[i]->tempfail_ms))
 			ike_task_add(sa, IKE_TASK_CHILD_REKEY, c->child_id, 0);
 	}
 	if (dpd_due_possible(sa) && now >= sa->last_rx_ms + dpd_interval_ms(sa))
@@ -443,42 +453,215 @@ sa_next(const struct ike_sa *sa)
 		if (child_expire_due(sa, i))
 			AT(c->expire_at_ms);
 		if (child_rekey_due(sa, i))
-			AT(max64(c->rekey_at_ms, sa->cx[i].tempfail_ms));
+			AT(max64(c->rekey_at_ms, sa->cx[i]->tempfail_ms));
 	}
 	if (dpd_due_possible(sa))
 		AT(sa->last_rx_ms + dpd_interval_ms(sa));
-	AT(children_next(sa));
 #undef AT
+	/* here 0 is a time, not "none": Child SAs to create as soon as possible */
+	{
+		uint64_t c = children_next(sa);
+
+		if (c < next)
+			next = c;
+	}
 	return next;
 }
 
-/* Static tunnels that may initiate and have no IKE SA: start them, with back-off. */
-static void
-tunnels_tick(struct ike_engine *e)
-{
-	for (size_t i = 0; i < e->ntuns; i++) {
-		struct ike_tun *tu = &e->tuns[i];
+/* ---- scheduling ------------------------------------------------------------------------------ */
 
-		if (!ike_tun_may_initiate(tu->t) || ike_tun_has_sa(e, tu->name, NULL))
-			continue;
-		if (!tu->init_at_ms) {
-			ike_tun_down_backoff(e, tu->name);
+/* The earliest time sa_tick has something to do for sa (UINT64_MAX: nothing). */
+static uint64_t
+sa_deadline(const struct ike_sa *sa)
+{
+	if (sa->st.phase == IKE_PHASE_STANDBY)
+		return UINT64_MAX;
+	/* queued requests that may start: at once (sa_tick runs the queue) */
+	if (sa->st.phase == IKE_PHASE_ESTABLISHED && sa->ntasks && !sa->req_active)
+		return sa->e->now_ms;
+	return sa_next(sa);
+}
+
+void
+ike_sa_touch(struct ike_sa *sa)
+{
+	if (sa->dirty)
+		return;
+	sa->dirty = true;
+	TAILQ_INSERT_TAIL(&sa->e->dirty, sa, dirty_entry);
+}
+
+void
+ike_sa_timers_drop(struct ike_sa *sa)
+{
+	struct ike_engine *e = sa->e;
+
+	ike_heap_del(&e->sa_timers, &sa->tmr);
+	ike_heap_del(&e->runq, &sa->runq);
+	if (sa->dirty)
+		TAILQ_REMOVE(&e->dirty, sa, dirty_entry);
+	sa->dirty = false;
+}
+
+int
+ike_sa_timers_reserve(struct ike_engine *e)
+{
+	if (ike_heap_reserve(&e->sa_timers, e->nsas + 1) || ike_heap_reserve(&e->runq, e->nsas + 1))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Recomputes the deadlines of the SAs marked since. While a tick runs SAs (cur: the creation
+ * number of the one just run), one that became due and comes later in creation order joins
+ * this tick's run, as in a walk of every SA in that order; the others wait for the next tick.
+ */
+static void
+flush_dirty(struct ike_engine *e, bool running, uint64_t cur)
+{
+	struct ike_sa *sa;
+
+	while ((sa = TAILQ_FIRST(&e->dirty))) {
+		uint64_t d;
+
+		TAILQ_REMOVE(&e->dirty, sa, dirty_entry);
+		sa->dirty = false;
+		if (ike_tmr_armed(&sa->runq))
+			continue; /* due at the start of this tick: runs anyway */
+		d = sa_deadline(sa);
+		if (d == UINT64_MAX) {
+			ike_heap_del(&e->sa_timers, &sa->tmr);
 			continue;
 		}
-		if (e->now_ms < tu->init_at_ms)
+		if (d <= e->tick_now && sa->tick_gen == e->tick_gen) {
+			d = e->tick_now + 1; /* ran this tick: the next one */
+		} else if (d <= e->tick_now && running && sa->seq > cur) {
+			ike_heap_del(&e->sa_timers, &sa->tmr);
+			(void)ike_heap_set(&e->runq, &sa->runq, sa->seq); /* room reserved */
 			continue;
-		tu->init_at_ms = 0;
-		tu->deferred = false;
-		(void)ike_init_start(e, tu->t);
+		}
+		(void)ike_heap_set(&e->sa_timers, &sa->tmr, d); /* room reserved per SA */
 	}
+}
+
+/* Runs every SA that is due, in creation order. */
+static void
+run_sas(struct ike_engine *e)
+{
+	struct ike_tmr *t;
+
+	flush_dirty(e, false, 0);
+	while ((t = ike_heap_top(&e->sa_timers)) && t->at <= e->now_ms) {
+		struct ike_sa *sa = ike_container_of(t, struct ike_sa, tmr);
+
+		ike_heap_del(&e->sa_timers, t);
+		(void)ike_heap_set(&e->runq, &sa->runq, sa->seq);
+	}
+	while ((t = ike_heap_top(&e->runq))) {
+		struct ike_sa *sa = ike_container_of(t, struct ike_sa, runq);
+		uint64_t cur = sa->seq;
+
+		ike_heap_del(&e->runq, t);
+		sa->tick_gen = e->tick_gen;
+		ike_sa_touch(sa); /* rescheduled after it ran (freed: dropped) */
+		sa_tick(sa);
+		flush_dirty(e, true, cur);
+	}
+}
+
+void
+ike_tun_touch(struct ike_engine *e, struct ike_tun *tu)
+{
+	if (!tu || tu->dirty)
+		return;
+	tu->dirty = true;
+	TAILQ_INSERT_TAIL(&e->tun_dirty, tu, dirty_entry);
+}
+
+/* A tunnel waits for its initiation time only while it may initiate and has no SA. */
+static void
+tun_reschedule(struct ike_engine *e, struct ike_tun *tu)
+{
+	if (tu->t && ike_tun_may_initiate(tu->t) && tu->init_at_ms && !tu->nactive)
+		(void)ike_heap_set(&e->tun_timers, &tu->tmr, tu->init_at_ms); /* room reserved */
+	else
+		ike_heap_del(&e->tun_timers, &tu->tmr);
+}
+
+/* A static tunnel that may initiate and has no IKE SA: start it, with back-off. */
+static void
+tun_tick(struct ike_engine *e, struct ike_tun *tu)
+{
+	if (!ike_tun_may_initiate(tu->t) || ike_tun_has_sa(e, tu->name, NULL))
+		return;
+	if (!tu->init_at_ms) {
+		ike_tun_down_backoff(e, tu->name);
+		return;
+	}
+	if (e->now_ms < tu->init_at_ms)
+		return;
+	tu->init_at_ms = 0;
+	tu->deferred = false;
+	(void)ike_init_start(e, tu->t);
+}
+
+static int
+by_cfg_order(const void *a, const void *b)
+{
+	const struct ike_tun *x = *(const struct ike_tun *const *)a;
+	const struct ike_tun *y = *(const struct ike_tun *const *)b;
+
+	return x->cfg_idx < y->cfg_idx ? -1 : x->cfg_idx > y->cfg_idx;
+}
+
+/* Tunnels whose time came or whose state changed, in configuration order. */
+static void
+run_tunnels(struct ike_engine *e)
+{
+	struct ike_tun **v = NULL, *tu;
+	struct ike_tmr *t;
+	size_t n = 0;
+
+	if (!TAILQ_EMPTY(&e->tun_dirty) ||
+	    ((t = ike_heap_top(&e->tun_timers)) && t->at <= e->now_ms)) {
+		v = calloc(e->nslots ? e->nslots : 1, sizeof(*v));
+		if (!v)
+			return; /* the next tick tries again */
+	}
+	while ((t = ike_heap_top(&e->tun_timers)) && t->at <= e->now_ms) {
+		tu = ike_container_of(t, struct ike_tun, tmr);
+		ike_heap_del(&e->tun_timers, t);
+		if (!tu->in_batch && n < e->nslots) {
+			tu->in_batch = true;
+			v[n++] = tu;
+		}
+	}
+	while ((tu = TAILQ_FIRST(&e->tun_dirty))) {
+		TAILQ_REMOVE(&e->tun_dirty, tu, dirty_entry);
+		tu->dirty = false;
+		if (tu->t && !tu->in_batch && n < e->nslots) {
+			tu->in_batch = true;
+			v[n++] = tu;
+		}
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), by_cfg_order);
+	for (size_t i = 0; i < n; i++) {
+		tun_tick(e, v[i]);
+		tun_reschedule(e, v[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		v[i]->in_batch = false;
+		ike_tun_slot_gc(e, v[i]);
+	}
+	free(v);
 }
 
 uint64_t
 ike_engine_tick(struct ike_engine *e, uint64_t now_ms)
 {
-	uint64_t *spis = NULL, next = UINT64_MAX;
-	struct ike_sa *sa;
-	size_t n = 0, k = 0;
+	uint64_t next = UINT64_MAX;
+	struct ike_tmr *t;
 
 	if (now_ms > e->now_ms)
 		e->now_ms = now_ms;
@@ -486,39 +669,59 @@ ike_engine_tick(struct ike_engine *e, uint64_t now_ms)
 		return UINT64_MAX;
 	if (e->cookie_ready)
 		ike_cookie_rotate(e);
-	/* by SPI: a tick may end other SAs than its own (rekeys, collisions, replacements) */
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry))
-		n++;
-	if (n) {
-		spis = calloc(n, sizeof(*spis));
-		if (!spis)
-			return e->now_ms + 100;
-		for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry))
-			spis[k++] = ike_sa_our_spi(sa);
-		for (size_t i = 0; i < k; i++) {
-			sa = ike_sa_find(e, spis[i]);
-			if (sa)
-				sa_tick(sa);
-		}
-		free(spis);
-	}
-	tunnels_tick(e);
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = TAILQ_NEXT(sa, entry)) {
-		uint64_t t = sa_next(sa);
-
-		if (t < next)
-			next = t;
-	}
-	for (size_t i = 0; i < e->ntuns; i++) {
-		const struct ike_tun *tu = &e->tuns[i];
-
-		if (tu->init_at_ms && tu->init_at_ms < next && ike_tun_may_initiate(tu->t))
-			next = tu->init_at_ms;
-	}
+	e->tick_gen++;
+	e->tick_now = e->now_ms;
+	run_sas(e);
+	run_tunnels(e);
+	flush_dirty(e, false, 0); /* SAs the initiations made */
+	if ((t = ike_heap_top(&e->sa_timers)))
+		next = t->at;
+	if ((t = ike_heap_top(&e->tun_timers)) && t->at < next)
+		next = t->at;
 	if (e->cookie_ready && e->cookie_rotate_ms < next)
 		next = e->cookie_rotate_ms;
 	/* a deadline already past means something waits on another event: do not spin */
 	if (next <= e->now_ms)
 		next = e->now_ms + 1;
 	return next;
+}
+
+/* ---- self-check (tests) ---------------------------------------------------------------------- */
+
+bool
+ike_sa_timer_check(const struct ike_sa *sa, char *why, size_t cap)
+{
+	const struct ike_engine *e = sa->e;
+	uint64_t d, lim;
+
+	if (sa->dirty || ike_tmr_armed(&sa->runq))
+		return true;
+	d = sa_deadline(sa);
+	if (d == UINT64_MAX)
+		return true;
+	lim = d > e->tick_now ? d : e->tick_now + 1;
+	if (!ike_tmr_armed(&sa->tmr) || sa->tmr.at > lim) {
+		snprintf(why, cap,
+		         "SA %016llx (phase %d) is due at %llu but scheduled %s%llu: a change did "
+		         "not mark it",
+		         (unsigned long long)ike_sa_our_spi(sa), (int)sa->st.phase,
+		         (unsigned long long)d, ike_tmr_armed(&sa->tmr) ? "at " : "never, was ",
+		         (unsigned long long)sa->tmr.at);
+		return false;
+	}
+	return true;
+}
+
+bool
+ike_tun_timer_check(const struct ike_engine *e, const struct ike_tun *tu, char *why, size_t cap)
+{
+	if (tu->dirty || !tu->t || e->standby || !e->cfg || !ike_tun_may_initiate(tu->t) ||
+	    tu->nactive)
+		return true;
+	if (!tu->init_at_ms || !ike_tmr_armed(&tu->tmr) || tu->tmr.at > tu->init_at_ms) {
+		snprintf(why, cap, "tunnel %s has no SA and %s: a change did not mark it", tu->name,
+		         tu->init_at_ms ? "its initiation is not scheduled" : "no initiation time");
+		return false;
+	}
+	return true;
 }

@@ -241,16 +241,15 @@ auth_ops_for(enum cfg_auth_method m)
 
 /* ---- initiator ---------------------------------------------------------------------------- */
 
+/* Another IKE SA of sa's tunnel is established. */
 static bool
-tunnel_has_other_sa(struct ike_engine *e, const struct ike_sa *sa)
+tunnel_has_other_sa(const struct ike_sa *sa)
 {
-	const struct ike_sa *o;
+	uint32_t n = sa->tu ? sa->tu->nest : 0;
 
-	for (o = TAILQ_FIRST(&e->sas); o; o = TAILQ_NEXT(o, entry))
-		if (o != sa && o->st.phase == IKE_PHASE_ESTABLISHED &&
-		    strcmp(o->st.tunnel, sa->st.tunnel) == 0)
-			return true;
-	return false;
+	if (n && (sa->cnt & IKE_CNT_EST))
+		n--;
+	return n > 0;
 }
 
 static int
@@ -264,17 +263,17 @@ add_child_offer(struct ike_sa *sa, struct ike_mb *mb, const struct cfg_tunnel_se
 
 	if (!offer)
 		return -ENOMEM;
-	ike_ts_config(seq, &sa->ccs.ts_local, &sa->ccs.ts_remote);
+	ike_ts_config(seq, &sa->ccs->ts_local, &sa->ccs->ts_remote);
 	if (!ike_prop_esp_offer(seq->policy, spi, false, offer)) {
 		free(offer);
 		return -ENOENT;
 	}
 	rc = ike_mb_sa(mb, offer);
 	free(offer);
-	ike_ts_to_pld(&sa->ccs.ts_local, ts, &n);
+	ike_ts_to_pld(&sa->ccs->ts_local, ts, &n);
 	if (rc == 0)
 		rc = ike_mb_ts(mb, IKE_PLD_TSI, ts, n);
-	ike_ts_to_pld(&sa->ccs.ts_remote, ts, &n);
+	ike_ts_to_pld(&sa->ccs->ts_remote, ts, &n);
 	if (rc == 0)
 		rc = ike_mb_ts(mb, IKE_PLD_TSR, ts, n);
 	return rc;
@@ -299,9 +298,9 @@ ike_auth_start(struct ike_sa *sa)
 		return -ENOTSUP;
 	seqs = ike_tun_seqs(t, &nseq);
 	blen = id_body(&sa->st.id_local, body);
-	so.msg = &sa->init_req;
-	so.nonce = sa->nr;
-	so.nonce_len = sa->nr_len;
+	so.msg = &sa->hs->init_req;
+	so.nonce = sa->hs->nr;
+	so.nonce_len = sa->hs->nr_len;
 	so.sk_p = &sa->st.sk_pi;
 	so.id_body = body;
 	so.id_len = blen;
@@ -318,7 +317,7 @@ ike_auth_start(struct ike_sa *sa)
 		rc = ike_mb_auth(&mb, ops->method, auth, alen);
 	explicit_bzero(auth, sizeof(auth));
 	/* §2.4: the peer may drop what it still holds of us */
-	if (rc == 0 && !tunnel_has_other_sa(e, sa))
+	if (rc == 0 && !tunnel_has_other_sa(sa))
 		rc = ike_mb_notify(&mb, 0, NULL, 0, IKE_N_INITIAL_CONTACT, NULL, 0);
 	/* RFC 6311 §3: both capabilities, in both roles */
 	if (rc == 0)
@@ -326,8 +325,10 @@ ike_auth_start(struct ike_sa *sa)
 	if (rc == 0)
 		rc = ike_mb_notify(&mb, 0, NULL, 0, IKE_N_IPSEC_REPLAY_COUNTER_SYNC_SUPPORTED, NULL,
 		                   0);
-	ike_ccs_clear(&sa->ccs);
-	sa->ccs.kind = IKE_REQ_AUTH;
+	if (rc == 0 && !ike_ccs_new(sa))
+		rc = -ENOMEM;
+	if (rc == 0)
+		sa->ccs->kind = IKE_REQ_AUTH;
 	if (rc == 0 && nseq && seqs[0].policy) {
 		spi = ike_child_spi_new(e);
 		rc = add_child_offer(sa, &mb, &seqs[0], spi);
@@ -336,15 +337,16 @@ ike_auth_start(struct ike_sa *sa)
 			          (unsigned)seqs[0].seq);
 			rc = 0;
 		} else if (rc == 0) {
-			sa->first_spi_in = sa->ccs.spi_in = spi;
-			sa->ccs.seq = seqs[0].seq;
+			sa->ccs->spi_in = spi;
+			ike_ccs_reserve(sa);
+			sa->ccs->seq = seqs[0].seq;
 			sa->st.req_spi = spi;
 		}
 	}
 	if (rc == 0)
 		rc = ike_sa_request(sa, IKE_EXCH_AUTH, IKE_REQ_AUTH, &mb, IKE_CH_CREATED);
 	if (rc == 0)
-		sa->st.req_spi = sa->ccs.spi_in;
+		sa->st.req_spi = sa->ccs->spi_in;
 	ike_mb_fini(&mb);
 	return rc;
 }
@@ -376,16 +378,17 @@ auth_fail_initiator(struct ike_sa *sa, const char *why)
 static void
 defer_established(struct ike_engine *e, const struct ike_sa *theirs)
 {
+	struct ike_tun *tu = theirs->tu;
 	struct ike_sa *sa, *next;
 
-	if (!theirs->tun || theirs->tun->kind != CFG_TUNNEL_STATIC)
+	(void)e;
+	/* SAs we initiated that are not half-open or going: usually none */
+	if (!theirs->tun || theirs->tun->kind != CFG_TUNNEL_STATIC || !tu || !tu->nours_live)
 		return;
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = next) {
-		next = TAILQ_NEXT(sa, entry);
-		if (sa == theirs || !sa->st.initiator ||
-		    strcmp(sa->st.tunnel, theirs->st.tunnel) != 0 ||
-		    sa->st.phase == IKE_PHASE_STANDBY || sa->st.phase == IKE_PHASE_DELETING ||
-		    sa->st.phase == IKE_PHASE_INIT_DONE)
+	for (sa = TAILQ_FIRST(&tu->sas); sa; sa = next) {
+		next = TAILQ_NEXT(sa, tun_entry);
+		if (sa == theirs || !sa->st.initiator || sa->st.phase == IKE_PHASE_STANDBY ||
+		    sa->st.phase == IKE_PHASE_DELETING || sa->st.phase == IKE_PHASE_INIT_DONE)
 			continue;
 		log_info("tunnel %s: the peer's IKE SA is up; deleting the one we initiated",
 		         sa->st.tunnel);
@@ -393,16 +396,15 @@ defer_established(struct ike_engine *e, const struct ike_sa *theirs)
 	}
 }
 
+/* An IKE SA the peer initiated for mine's tunnel is established. */
 static bool
-peer_sa_up(struct ike_engine *e, const struct ike_sa *mine)
+peer_sa_up(const struct ike_sa *mine)
 {
-	const struct ike_sa *o;
+	uint32_t n = mine->tu ? mine->tu->nest_peer : 0;
 
-	for (o = TAILQ_FIRST(&e->sas); o; o = TAILQ_NEXT(o, entry))
-		if (o != mine && !o->st.initiator && o->st.phase == IKE_PHASE_ESTABLISHED &&
-		    strcmp(o->st.tunnel, mine->st.tunnel) == 0)
-			return true;
-	return false;
+	if (n && (mine->cnt & IKE_CNT_EST_PEER))
+		n--;
+	return n > 0;
 }
 
 static void
@@ -418,7 +420,7 @@ established(struct ike_sa *sa)
 {
 	struct ike_engine *e = sa->e;
 
-	sa->st.phase = IKE_PHASE_ESTABLISHED;
+	ike_sa_set_phase(sa, IKE_PHASE_ESTABLISHED);
 	if (sa->counted_half_open) {
 		sa->counted_half_open = false;
 		e->half_open--;
@@ -429,12 +431,11 @@ established(struct ike_sa *sa)
 	e->stats.exch_done[1]++;
 }
 
-/* The IKE_SA_INIT messages were only needed for AUTH (§2.15). */
+/* The IKE_SA_INIT messages and nonces were only needed for AUTH (§2.15, §2.17). */
 static void
 init_msgs_forget(struct ike_sa *sa)
 {
-	secret_clear(&sa->init_req);
-	secret_clear(&sa->init_resp);
+	ike_sa_hs_free(sa);
 }
 
 /* The first Child SA as initiator: answer checked against our offer (§2.9 narrowing). */
@@ -443,7 +444,7 @@ auth_child_initiator(struct ike_sa *sa, size_t *idx, bool *bad_ts)
 {
 	struct ike_engine *e = sa->e;
 	const struct ike_msg *m = &e->rx;
-	const struct cfg_tunnel_seq *seq = ike_tun_seq(sa->tun, sa->ccs.seq);
+	const struct cfg_tunnel_seq *seq = sa->ccs ? ike_tun_seq(sa->tun, sa->ccs->seq) : NULL;
 	struct ike_esp_choice ch;
 	struct ike_tsl tsi, tsr;
 	struct ike_child_state *c;
@@ -461,14 +462,15 @@ auth_child_initiator(struct ike_sa *sa, size_t *idx, bool *bad_ts)
 		return -EBADMSG;
 	}
 	if (!ike_ts_from_pld(&m->tsi, &tsi) || !ike_ts_from_pld(&m->tsr, &tsr) ||
-	    !ike_ts_subset(&tsi, &sa->ccs.ts_local) || !ike_ts_subset(&tsr, &sa->ccs.ts_remote) ||
+	    !ike_ts_subset(&tsi, &sa->ccs->ts_local) || !ike_ts_subset(&tsr, &sa->ccs->ts_remote) ||
 	    !tsi.n || !tsr.n)
 		*bad_ts = true;
 	c = ike_child_add(sa, idx);
 	if (!c)
 		return -ENOSPC;
-	ike_child_fill(sa, c, &ch, sa->ccs.seq, &tsi, &tsr, sa->ccs.spi_in);
-	if (ike_child_keys(sa, c, NULL, sa->ni, sa->ni_len, sa->nr, sa->nr_len, true)) {
+	if (ike_child_fill(sa, c, &ch, sa->ccs->seq, &tsi, &tsr, sa->ccs->spi_in) ||
+	    ike_child_keys(sa, c, NULL, sa->hs->ni, sa->hs->ni_len, sa->hs->nr, sa->hs->nr_len,
+	                   true)) {
 		ike_child_remove(sa, *idx);
 		return -ENOMEM;
 	}
@@ -524,9 +526,9 @@ ike_auth_response(struct ike_sa *sa)
 		return;
 	}
 	ops = auth_ops_for(sa->tun->ike_policy->auth_method);
-	so.msg = &sa->init_resp;
-	so.nonce = sa->ni;
-	so.nonce_len = sa->ni_len;
+	so.msg = &sa->hs->init_resp;
+	so.nonce = sa->hs->ni;
+	so.nonce_len = sa->hs->ni_len;
 	so.sk_p = &sa->st.sk_pr;
 	so.id_body = m->idr.body.p;
 	so.id_len = cur_left(&m->idr.body);
@@ -545,9 +547,9 @@ ike_auth_response(struct ike_sa *sa)
 	peer_caps(sa, m);
 	ike_sa_request_done(sa);
 	established(sa);
+	have_child = sa->ccs && sa->ccs->spi_in && auth_child_initiator(sa, &idx, &bad_ts) == 0;
 	init_msgs_forget(sa);
-	have_child = sa->ccs.spi_in && auth_child_initiator(sa, &idx, &bad_ts) == 0;
-	if (!have_child && sa->ccs.spi_in) {
+	if (!have_child && sa->ccs && sa->ccs->spi_in) {
 		for (size_t i = 0; i < m->nnotify; i++)
 			if (m->notify[i].type < 16384)
 				log_warnx("tunnel %s: the peer refused the Child SA: %s",
@@ -556,8 +558,7 @@ ike_auth_response(struct ike_sa *sa)
 			sa->child_backoff_ms[s] = 1000;
 		sa->child_retry_ms[0] = e->now_ms + 1000;
 	}
-	ike_ccs_clear(&sa->ccs);
-	sa->first_spi_in = 0;
+	ike_ccs_clear(sa);
 	(void)ike_sa_report(sa, IKE_CH_ESTABLISHED);
 	if (have_child) {
 		e->stats.child_sa_established++;
@@ -583,7 +584,7 @@ ike_auth_response(struct ike_sa *sa)
 		}
 	}
 	/* seed 001: an IKE SA the peer initiated for this tunnel is already up: ours goes */
-	if (peer_sa_up(e, sa)) {
+	if (peer_sa_up(sa)) {
 		ike_sa_close(sa, "superseded by the peer's IKE SA");
 		return;
 	}
@@ -637,20 +638,21 @@ auth_fail_responder(struct ike_sa *sa, uint32_t msgid)
 static bool
 on_demand_room(struct ike_sa *sa, const struct cfg_tunnel *t)
 {
-	struct ike_engine *e = sa->e;
-	const struct ike_sa *o;
-	uint32_t n = 0;
+	struct ike_sa **same = NULL;
+	size_t nsame;
+	uint32_t n;
 
 	if (t->kind != CFG_TUNNEL_ON_DEMAND || !t->max_tunnels)
 		return true;
-	for (o = TAILQ_FIRST(&e->sas); o; o = TAILQ_NEXT(o, entry))
-		if (o != sa && o->st.phase == IKE_PHASE_ESTABLISHED &&
-		    strcmp(o->st.tunnel, t->name) == 0 &&
-		    !(o->st.id_remote.type == sa->st.id_remote.type &&
-		      o->st.id_remote.len == sa->st.id_remote.len &&
-		      memcmp(o->st.id_remote.data, sa->st.id_remote.data, o->st.id_remote.len) ==
-		              0))
-			n++;
+	/* the tunnel's established SAs but sa, less those of sa's identity */
+	n = sa->tu ? sa->tu->nest : 0;
+	if (n && (sa->cnt & IKE_CNT_EST))
+		n--;
+	nsame = ike_sa_same_id_list(sa, &same);
+	for (size_t i = 0; i < nsame; i++)
+		if (same[i]->st.phase == IKE_PHASE_ESTABLISHED && n)
+			n--;
+	free(same);
 	return n < t->max_tunnels;
 }
 
@@ -658,30 +660,29 @@ on_demand_room(struct ike_sa *sa, const struct cfg_tunnel *t)
 static void
 replace_older(struct ike_sa *sa)
 {
-	struct ike_engine *e = sa->e;
-	struct ike_sa *o, *next;
+	struct ike_sa **same = NULL;
+	size_t n;
 
-	for (o = TAILQ_FIRST(&e->sas); o; o = next) {
-		bool same_id;
+	/* both cases concern SAs of the same identity; a static tunnel without INITIAL_CONTACT
+	 * has nothing to replace */
+	if (!sa->peer_initial_contact && sa->tun->kind != CFG_TUNNEL_ON_DEMAND)
+		return;
+	n = ike_sa_same_id_list(sa, &same);
+	for (size_t i = 0; i < n; i++) {
+		struct ike_sa *o = same[i];
 
-		next = TAILQ_NEXT(o, entry);
-		if (o == sa || strcmp(o->st.tunnel, sa->st.tunnel) != 0 ||
-		    o->st.phase == IKE_PHASE_STANDBY || o->st.phase < IKE_PHASE_ESTABLISHED)
+		if (o->st.phase == IKE_PHASE_STANDBY || o->st.phase < IKE_PHASE_ESTABLISHED)
 			continue;
-		same_id = o->st.id_remote.type == sa->st.id_remote.type &&
-		          o->st.id_remote.len == sa->st.id_remote.len &&
-		          memcmp(o->st.id_remote.data, sa->st.id_remote.data,
-		                 o->st.id_remote.len) == 0;
-		if (sa->peer_initial_contact && same_id &&
-		    ike_ss_addr_eq(&o->st.remote, &sa->st.remote)) {
+		if (sa->peer_initial_contact && ike_ss_addr_eq(&o->st.remote, &sa->st.remote)) {
 			log_info("tunnel %s: INITIAL_CONTACT from the peer; dropping the IKE SA it "
 			         "forgot",
 			         sa->st.tunnel);
 			ike_sa_destroy(o, "peer restarted (INITIAL_CONTACT)");
-		} else if (sa->tun->kind == CFG_TUNNEL_ON_DEMAND && same_id) {
+		} else if (sa->tun->kind == CFG_TUNNEL_ON_DEMAND) {
 			ike_sa_close(o, "replaced by a new IKE SA of the same identity");
 		}
 	}
+	free(same);
 }
 
 static int
@@ -700,9 +701,9 @@ auth_respond(struct ike_sa *sa, uint32_t msgid, const struct ike_auth_ops *ops, 
 	int rc;
 
 	blen = id_body(&sa->st.id_local, body);
-	so.msg = &sa->init_resp;
-	so.nonce = sa->ni;
-	so.nonce_len = sa->ni_len;
+	so.msg = &sa->hs->init_resp;
+	so.nonce = sa->hs->ni;
+	so.nonce_len = sa->hs->ni_len;
 	so.sk_p = &sa->st.sk_pr;
 	so.id_body = body;
 	so.id_len = blen;
@@ -789,10 +790,11 @@ ike_auth_request(struct ike_sa *sa)
 	sa->tun = t;
 	sa->tun_final = true;
 	snprintf(sa->st.tunnel, sizeof(sa->st.tunnel), "%s", t->name);
+	ike_sa_index(sa);
 	ops = auth_ops_for(t->ike_policy->auth_method);
-	so.msg = &sa->init_req;
-	so.nonce = sa->nr;
-	so.nonce_len = sa->nr_len;
+	so.msg = &sa->hs->init_req;
+	so.nonce = sa->hs->nr;
+	so.nonce_len = sa->hs->nr_len;
 	so.sk_p = &sa->st.sk_pi;
 	so.id_body = m->idi.body.p;
 	so.id_len = cur_left(&m->idi.body);
@@ -814,6 +816,7 @@ ike_auth_request(struct ike_sa *sa)
 	}
 	id_from_msg(&m->idi, &sa->st.id_remote);
 	ike_id_local(t, &sa->st.id_local);
+	ike_sa_index(sa);
 	if (!on_demand_room(sa, t)) {
 		ike_reject(e, IKE_REJ_AUTH_FAILED, e->rx_remote, IKE_EXCH_AUTH,
 		           "AUTHENTICATION_FAILED: on-demand tunnel %s has max-tunnels %u IKE SAs "
@@ -834,9 +837,9 @@ ike_auth_request(struct ike_sa *sa)
 			if (!c) {
 				child_err = IKE_N_NO_ADDITIONAL_SAS;
 			} else {
-				ike_child_fill(sa, c, &ch, seq, &tsr, &tsi, spi_in);
-				if (ike_child_keys(sa, c, NULL, sa->ni, sa->ni_len, sa->nr,
-				                   sa->nr_len, false)) {
+				if (ike_child_fill(sa, c, &ch, seq, &tsr, &tsi, spi_in) ||
+				    ike_child_keys(sa, c, NULL, sa->hs->ni, sa->hs->ni_len,
+				                   sa->hs->nr, sa->hs->nr_len, false)) {
 					ike_child_remove(sa, idx);
 					child_err = IKE_N_NO_ADDITIONAL_SAS;
 				} else {

@@ -17,10 +17,26 @@
 #include "node/ike/ike_engine_int.h"
 
 void
-ike_ccs_clear(struct ike_ccs *c)
+ike_ccs_clear(struct ike_sa *sa)
 {
+	struct ike_ccs *c = sa->ccs;
+
+	if (!c)
+		return;
+	ike_ccs_unreserve(sa);
 	ike_dh_free(c->dh);
-	explicit_bzero(c, sizeof(*c));
+	explicit_bzero(c, sizeof(*c)); /* nonces */
+	free(c);
+	sa->ccs = NULL;
+	ike_sa_touch(sa); /* which seq entries are served may have changed */
+}
+
+struct ike_ccs *
+ike_ccs_new(struct ike_sa *sa)
+{
+	ike_ccs_clear(sa);
+	sa->ccs = calloc(1, sizeof(*sa->ccs));
+	return sa->ccs;
 }
 
 static void
@@ -67,7 +83,7 @@ lower(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, size_t *len)
 
 /* ---- shared with IKE_AUTH ---------------------------------------------------------------- */
 
-void
+int
 ike_child_fill(struct ike_sa *sa, struct ike_child_state *c, const struct ike_esp_choice *ch,
                uint32_t seq, const struct ike_tsl *local, const struct ike_tsl *remote,
                uint32_t spi_in)
@@ -84,13 +100,12 @@ ike_child_fill(struct ike_sa *sa, struct ike_child_state *c, const struct ike_es
 	/* tandem's data plane takes ESP in UDP only (RFC 3948); docs/ike.md "NAT traversal" */
 	c->udp_encap = true;
 	c->replay_window = s && s->policy ? s->policy->replay_window : 64;
-	c->nts_local = local->n <= ESP_MAX_TS ? local->n : ESP_MAX_TS;
-	c->nts_remote = remote->n <= ESP_MAX_TS ? remote->n : ESP_MAX_TS;
-	memcpy(c->ts_local, local->ts, sizeof(c->ts_local));
-	memcpy(c->ts_remote, remote->ts, sizeof(c->ts_remote));
 	/* the first lease comes with the install, replicated in the change reported before */
 	c->out_lease_limit = sa->e->lease_size;
 	c->in_highest = 0;
+	ike_child_index(sa, (size_t)(c - sa->st.child));
+	/* last: without memory for the selectors the SA still has its SPIs, to be deleted by */
+	return ike_child_state_set_ts(c, local->ts, local->n, remote->ts, remote->n);
 }
 
 int
@@ -129,7 +144,7 @@ seq_has_live_child(const struct ike_sa *sa, uint32_t seq)
 {
 	for (size_t i = 0; i < sa->st.nchildren; i++)
 		if (sa->st.child[i].seq_index == seq && !sa->st.child[i].rekeyed &&
-		    !sa->cx[i].redundant && !sa->cx[i].deleting)
+		    !sa->cx[i]->redundant && !sa->cx[i]->deleting)
 			return true;
 	return false;
 }
@@ -279,19 +294,16 @@ add_ke(struct ike_mb *mb, const struct ike_dh *dh)
 static void
 children_move(struct ike_sa *from, struct ike_sa *to)
 {
-	size_t k = 0;
+	size_t k = 0, n = to->st.nchildren;
 
-	for (size_t i = 0; i < from->st.nchildren && to->st.nchildren < IKE_STATE_MAX_CHILDREN;
-	     i++) {
-		to->st.child[to->st.nchildren] = from->st.child[i];
-		to->cx[to->st.nchildren] = from->cx[i];
-		to->cx[to->st.nchildren].rekeying = false;
-		to->cx[to->st.nchildren].deleting = false;
-		to->st.nchildren++;
-		memset(&from->st.child[i], 0, sizeof(from->st.child[i]));
-		memset(&from->cx[i], 0, sizeof(from->cx[i]));
+	while (from->st.nchildren && ike_child_move(from, 0, to)) {
+		to->cx[n]->rekeying = false;
+		to->cx[n]->deleting = false;
+		n++;
 	}
-	from->st.nchildren = 0;
+	/* what does not fit (never: both hold at most IKE_STATE_MAX_CHILDREN) is dropped */
+	while (from->st.nchildren)
+		ike_child_remove(from, from->st.nchildren - 1);
 	for (size_t i = 0; i < from->ntasks; i++) {
 		const struct ike_task *t = &from->tasks[i];
 
@@ -304,6 +316,8 @@ children_move(struct ike_sa *from, struct ike_sa *to)
 	from->ntasks = (uint8_t)k;
 	memcpy(to->child_retry_ms, from->child_retry_ms, sizeof(to->child_retry_ms));
 	memcpy(to->child_backoff_ms, from->child_backoff_ms, sizeof(to->child_backoff_ms));
+	ike_sa_index(from);
+	ike_sa_index(to);
 }
 
 /* ---- initiator --------------------------------------------------------------------------- */
@@ -313,7 +327,7 @@ start_ike_rekey(struct ike_sa *sa)
 {
 	struct ike_engine *e = sa->e;
 	const struct cfg_ike_policy *pol = sa->tun->ike_policy;
-	struct ike_ccs *cc = &sa->ccs;
+	struct ike_ccs *cc = sa->ccs;
 	struct ike_pld_sa *offer;
 	uint16_t group = cc->dh_group;
 	uint8_t spi[8];
@@ -350,11 +364,11 @@ start_ike_rekey(struct ike_sa *sa)
 		rc = add_ke(&mb, cc->dh);
 	free(offer);
 	if (rc == 0) {
-		sa->st.phase = IKE_PHASE_REKEYING;
+		ike_sa_set_phase(sa, IKE_PHASE_REKEYING);
 		rc = ike_sa_request(sa, IKE_EXCH_CREATE_CHILD_SA, IKE_REQ_IKE_REKEY, &mb,
 		                    IKE_CH_MSGID);
 		if (rc)
-			sa->st.phase = IKE_PHASE_ESTABLISHED;
+			ike_sa_set_phase(sa, IKE_PHASE_ESTABLISHED);
 	}
 	ike_mb_fini(&mb);
 	return rc;
@@ -364,7 +378,7 @@ static int
 start_child(struct ike_sa *sa, enum ike_req_kind kind, uint64_t child_id, uint32_t seqno)
 {
 	struct ike_engine *e = sa->e;
-	struct ike_ccs *cc = &sa->ccs;
+	struct ike_ccs *cc = sa->ccs;
 	const struct cfg_tunnel_seq *seq;
 	struct ike_child_state *old = NULL;
 	struct ike_pld_sa *offer;
@@ -376,7 +390,7 @@ start_child(struct ike_sa *sa, enum ike_req_kind kind, uint64_t child_id, uint32
 
 	if (kind == IKE_REQ_CHILD_REKEY) {
 		old = ike_child_find(sa, child_id, &oidx);
-		if (!old || old->rekeyed || sa->cx[oidx].deleting || sa->cx[oidx].redundant)
+		if (!old || old->rekeyed || sa->cx[oidx]->deleting || sa->cx[oidx]->redundant)
 			return -ENOENT;
 		seqno = old->seq_index;
 	}
@@ -392,6 +406,7 @@ start_child(struct ike_sa *sa, enum ike_req_kind kind, uint64_t child_id, uint32
 	cc->seq = seqno;
 	if (!cc->spi_in) {
 		cc->spi_in = ike_child_spi_new(e);
+		ike_ccs_reserve(sa);
 		ike_random(e, cc->nonce, sizeof(cc->nonce));
 	}
 	rc = 0;
@@ -403,10 +418,16 @@ start_child(struct ike_sa *sa, enum ike_req_kind kind, uint64_t child_id, uint32
 	}
 	if (old) {
 		/* §2.8: keep the selectors of the SA being rekeyed */
-		cc->ts_local.n = old->nts_local;
-		cc->ts_remote.n = old->nts_remote;
-		memcpy(cc->ts_local.ts, old->ts_local, sizeof(cc->ts_local.ts));
-		memcpy(cc->ts_remote.ts, old->ts_remote, sizeof(cc->ts_remote.ts));
+		memset(&cc->ts_local, 0, sizeof(cc->ts_local));
+		memset(&cc->ts_remote, 0, sizeof(cc->ts_remote));
+		cc->ts_local.n = old->nts_local <= ESP_MAX_TS ? old->nts_local : ESP_MAX_TS;
+		cc->ts_remote.n = old->nts_remote <= ESP_MAX_TS ? old->nts_remote : ESP_MAX_TS;
+		if (cc->ts_local.n)
+			memcpy(cc->ts_local.ts, ike_child_ts_local(old),
+			       cc->ts_local.n * sizeof(cc->ts_local.ts[0]));
+		if (cc->ts_remote.n)
+			memcpy(cc->ts_remote.ts, ike_child_ts_remote(old),
+			       cc->ts_remote.n * sizeof(cc->ts_remote.ts[0]));
 	} else {
 		ike_ts_config(seq, &cc->ts_local, &cc->ts_remote);
 	}
@@ -431,10 +452,10 @@ start_child(struct ike_sa *sa, enum ike_req_kind kind, uint64_t child_id, uint32
 		sa->st.req_child_id = child_id;
 		sa->st.req_spi = cc->spi_in;
 		if (old)
-			sa->cx[oidx].rekeying = true;
+			sa->cx[oidx]->rekeying = true;
 		rc = ike_sa_request(sa, IKE_EXCH_CREATE_CHILD_SA, kind, &mb, IKE_CH_MSGID);
 		if (rc && old)
-			sa->cx[oidx].rekeying = false;
+			sa->cx[oidx]->rekeying = false;
 	}
 	ike_mb_fini(&mb);
 	return rc;
@@ -447,13 +468,14 @@ ike_child_start(struct ike_sa *sa, enum ike_req_kind kind, uint64_t child_id, ui
 
 	if (sa->st.phase != IKE_PHASE_ESTABLISHED || sa->rekeyed || !sa->tun)
 		return -EAGAIN;
-	ike_ccs_clear(&sa->ccs);
-	if (kind == IKE_REQ_IKE_REKEY)
+	if (!ike_ccs_new(sa))
+		rc = -ENOMEM;
+	else if (kind == IKE_REQ_IKE_REKEY)
 		rc = start_ike_rekey(sa);
 	else
 		rc = start_child(sa, kind, child_id, seq);
 	if (rc)
-		ike_ccs_clear(&sa->ccs);
+		ike_ccs_clear(sa);
 	if (rc && kind == IKE_REQ_CHILD_CREATE) {
 		/* nothing to offer (AH, IPcomp) or no memory: not again at once */
 		size_t slot = ike_seq_slot(sa, seq);
@@ -480,8 +502,11 @@ resumed_response(struct ike_sa *sa)
 	if (m->has_sa && (kind == IKE_REQ_CHILD_CREATE || kind == IKE_REQ_CHILD_REKEY) && spi) {
 		log_info("tunnel %s: a Child SA negotiated before the takeover is deleted",
 		         sa->st.tunnel);
+		uint8_t n = sa->ntasks;
+
 		ike_task_add(sa, IKE_TASK_CHILD_DELETE, 0, 0);
-		sa->tasks[sa->ntasks - 1].spi = spi;
+		if (sa->ntasks > n)
+			sa->tasks[sa->ntasks - 1].spi = spi;
 	} else if (m->has_sa && kind == IKE_REQ_IKE_REKEY) {
 		log_warnx("tunnel %s: an IKE SA rekey was cut by the takeover; the peer may drop "
 		          "this IKE SA",
@@ -496,7 +521,7 @@ child_notify(struct ike_sa *sa, enum ike_req_kind kind)
 {
 	struct ike_engine *e = sa->e;
 	const struct ike_msg *m = &e->rx;
-	struct ike_ccs *cc = &sa->ccs;
+	struct ike_ccs *cc = sa->ccs;
 	uint16_t err = 0;
 	size_t idx = 0;
 	size_t si = 0;
@@ -515,14 +540,14 @@ child_notify(struct ike_sa *sa, enum ike_req_kind kind)
 		if (seqs[i].seq == cc->seq)
 			si = i;
 	if (old)
-		sa->cx[idx].rekeying = false;
+		sa->cx[idx]->rekeying = false;
 	switch (err) {
 	case IKE_N_TEMPORARY_FAILURE:
 		/* §2.25: try again a little later */
 		if (kind == IKE_REQ_IKE_REKEY)
 			sa->ike_tempfail_ms = e->now_ms + IKE_TEMPFAIL_RETRY_MS + jitter;
 		else if (old)
-			sa->cx[idx].tempfail_ms = e->now_ms + IKE_TEMPFAIL_RETRY_MS + jitter;
+			sa->cx[idx]->tempfail_ms = e->now_ms + IKE_TEMPFAIL_RETRY_MS + jitter;
 		else
 			sa->child_retry_ms[si] = e->now_ms + IKE_TEMPFAIL_RETRY_MS + jitter;
 		break;
@@ -540,7 +565,7 @@ child_notify(struct ike_sa *sa, enum ike_req_kind kind)
 		if (kind == IKE_REQ_IKE_REKEY)
 			sa->ike_tempfail_ms = e->now_ms + 30000 + jitter;
 		else if (old)
-			sa->cx[idx].tempfail_ms = e->now_ms + 30000 + jitter;
+			sa->cx[idx]->tempfail_ms = e->now_ms + 30000 + jitter;
 		else {
 			uint32_t b = sa->child_backoff_ms[si] ? sa->child_backoff_ms[si] : 1000;
 
@@ -552,9 +577,9 @@ child_notify(struct ike_sa *sa, enum ike_req_kind kind)
 		break;
 	}
 	if (kind == IKE_REQ_IKE_REKEY)
-		sa->st.phase = IKE_PHASE_ESTABLISHED;
+		ike_sa_set_phase(sa, IKE_PHASE_ESTABLISHED);
 	ike_sa_request_done(sa);
-	ike_ccs_clear(cc);
+	ike_ccs_clear(sa);
 	(void)ike_sa_report(sa, err == IKE_N_CHILD_SA_NOT_FOUND && old ? IKE_CH_CHILD_DELETED
 	                                                               : IKE_CH_MSGID);
 	if (err == IKE_N_CHILD_SA_NOT_FOUND && old)
@@ -568,7 +593,7 @@ child_invalid_ke(struct ike_sa *sa, enum ike_req_kind kind)
 {
 	struct ike_engine *e = sa->e;
 	const struct ike_pld_notify *n = ike_msg_notify(&e->rx, IKE_N_INVALID_KE_PAYLOAD);
-	struct ike_ccs *cc = &sa->ccs;
+	struct ike_ccs *cc = sa->ccs;
 	uint16_t g;
 	uint64_t child_id = cc->child_id;
 	uint32_t seq = cc->seq;
@@ -585,9 +610,9 @@ child_invalid_ke(struct ike_sa *sa, enum ike_req_kind kind)
 	cc->groups[cc->ngroups++] = cc->dh_group;
 	cc->dh_group = g;
 	ike_sa_request_done(sa);
-	sa->st.phase = IKE_PHASE_ESTABLISHED;
+	ike_sa_set_phase(sa, IKE_PHASE_ESTABLISHED);
 	if (start_ike_rekey(sa)) {
-		ike_ccs_clear(cc);
+		ike_ccs_clear(sa);
 		return false;
 	}
 	(void)child_id;
@@ -604,7 +629,7 @@ child_invalid_ke(struct ike_sa *sa, enum ike_req_kind kind)
 static bool
 rekey_outcome(struct ike_sa *sa, size_t idx, const struct cur *peer_nonce)
 {
-	struct ike_ccs *cc = &sa->ccs;
+	struct ike_ccs *cc = sa->ccs;
 	struct ike_child_state *c = &sa->st.child[idx];
 	size_t oidx = 0, pidx = 0, ol, pl = cc->peer_low_len;
 	struct ike_child_state *old = ike_child_find(sa, cc->child_id, &oidx);
@@ -615,11 +640,11 @@ rekey_outcome(struct ike_sa *sa, size_t idx, const struct cur *peer_nonce)
 		log_info("tunnel %s: the peer deleted the Child SA we were rekeying; deleting the "
 		         "new one too",
 		         sa->st.tunnel);
-		sa->cx[idx].redundant = true;
+		sa->cx[idx]->redundant = true;
 		ike_task_add(sa, IKE_TASK_CHILD_DELETE, c->child_id, 0);
 		return false;
 	}
-	sa->cx[oidx].rekeying = false;
+	sa->cx[oidx]->rekeying = false;
 	if (!cc->collided) {
 		old->rekeyed = true;
 		ike_task_add(sa, IKE_TASK_CHILD_DELETE, old->child_id, 0);
@@ -633,13 +658,13 @@ rekey_outcome(struct ike_sa *sa, size_t idx, const struct cur *peer_nonce)
 		         sa->st.tunnel);
 		old->rekeyed = true;
 		if (pc)
-			sa->cx[pidx].redundant = true;
+			sa->cx[pidx]->redundant = true;
 		ike_task_add(sa, IKE_TASK_CHILD_DELETE, old->child_id, 0);
 		return true;
 	}
 	log_info("tunnel %s: Child SA rekey collision lost; deleting the redundant one",
 	         sa->st.tunnel);
-	sa->cx[idx].redundant = true;
+	sa->cx[idx]->redundant = true;
 	ike_task_add(sa, IKE_TASK_CHILD_DELETE, c->child_id, 0);
 	return false;
 }
@@ -650,10 +675,11 @@ child_response_fail(struct ike_sa *sa)
 {
 	size_t oidx;
 
-	if (sa->ccs.kind == IKE_REQ_CHILD_REKEY && ike_child_find(sa, sa->ccs.child_id, &oidx))
-		sa->cx[oidx].rekeying = false;
+	if (sa->ccs && sa->ccs->kind == IKE_REQ_CHILD_REKEY &&
+	    ike_child_find(sa, sa->ccs->child_id, &oidx))
+		sa->cx[oidx]->rekeying = false;
 	ike_sa_request_done(sa);
-	ike_ccs_clear(&sa->ccs);
+	ike_ccs_clear(sa);
 	(void)ike_sa_report(sa, IKE_CH_MSGID);
 }
 
@@ -662,7 +688,7 @@ child_response(struct ike_sa *sa, enum ike_req_kind kind)
 {
 	struct ike_engine *e = sa->e;
 	const struct ike_msg *m = &e->rx;
-	struct ike_ccs *cc = &sa->ccs;
+	struct ike_ccs *cc = sa->ccs;
 	const struct cfg_tunnel_seq *seq = ike_tun_seq(sa->tun, cc->seq);
 	struct ike_child_state *c;
 	struct ike_esp_choice ch;
@@ -705,9 +731,10 @@ child_response(struct ike_sa *sa, enum ike_req_kind kind)
 		child_response_fail(sa);
 		return;
 	}
-	ike_child_fill(sa, c, &ch, cc->seq, &tsi, &tsr, cc->spi_in);
-	rc = ike_child_keys(sa, c, gir.s_len ? &gir : NULL, cc->nonce, sizeof(cc->nonce),
-	                    m->nonce.p, cur_left(&m->nonce), true);
+	rc = ike_child_fill(sa, c, &ch, cc->seq, &tsi, &tsr, cc->spi_in);
+	if (rc == 0)
+		rc = ike_child_keys(sa, c, gir.s_len ? &gir : NULL, cc->nonce, sizeof(cc->nonce),
+		                    m->nonce.p, cur_left(&m->nonce), true);
 	secret_clear(&gir);
 	ike_child_lifetimes(sa, c, ch.cp, true);
 	ike_sa_request_done(sa);
@@ -715,10 +742,10 @@ child_response(struct ike_sa *sa, enum ike_req_kind kind)
 		size_t oidx;
 
 		install = false;
-		sa->cx[idx].redundant = true;
+		sa->cx[idx]->redundant = true;
 		ike_task_add(sa, IKE_TASK_CHILD_DELETE, c->child_id, 0);
 		if (kind == IKE_REQ_CHILD_REKEY && ike_child_find(sa, cc->child_id, &oidx))
-			sa->cx[oidx].rekeying = false;
+			sa->cx[oidx]->rekeying = false;
 	} else if (kind == IKE_REQ_CHILD_REKEY) {
 		e->stats.child_sa_rekeyed++;
 		install = rekey_outcome(sa, idx, &m->nonce);
@@ -728,7 +755,7 @@ child_response(struct ike_sa *sa, enum ike_req_kind kind)
 			sa->child_backoff_ms[i] = 0;
 	}
 	e->stats.exch_done[2]++;
-	ike_ccs_clear(cc);
+	ike_ccs_clear(sa);
 	(void)ike_sa_report(sa, kind == IKE_REQ_CHILD_REKEY ? IKE_CH_CHILD_REKEYED
 	                                                    : IKE_CH_CHILD_ADDED);
 	if (install && ike_child_install(sa, idx, false)) {
@@ -783,10 +810,10 @@ rekey_new_sa(struct ike_sa *old, const struct ike_ike_choice *ch, bool we_initia
 	ns->st.peer_msgid_sync = old->st.peer_msgid_sync;
 	ns->st.peer_replay_sync = old->st.peer_replay_sync;
 	ns->st.dh_group = ch->dh;
-	ns->st.phase = IKE_PHASE_ESTABLISHED;
 	ns->st.old_spi_i = old->st.spi_i;
 	ns->st.old_spi_r = old->st.spi_r;
 	ns->ike = *ch;
+	ike_sa_set_phase(ns, IKE_PHASE_ESTABLISHED);
 	ike_sa_lifetimes(ns);
 	return ns;
 }
@@ -797,7 +824,7 @@ ike_rekey_response(struct ike_sa *sa)
 {
 	struct ike_engine *e = sa->e;
 	const struct ike_msg *m = &e->rx;
-	struct ike_ccs *cc = &sa->ccs;
+	struct ike_ccs *cc = sa->ccs;
 	struct ike_ike_choice ch;
 	struct ike_sa *ns = NULL, *other = NULL;
 	struct secret gir = {0};
@@ -838,7 +865,7 @@ ike_rekey_response(struct ike_sa *sa)
 			(void)ike_sa_report(other, IKE_CH_REKEYED);
 			sa->rekeyed = true;
 			sa->destroy_at_ms = e->now_ms + IKE_REKEYED_GRACE_MS;
-			ike_ccs_clear(cc);
+			ike_ccs_clear(sa);
 			(void)ike_sa_report(sa, IKE_CH_MSGID);
 			ns->st.old_spi_i = ns->st.old_spi_r = 0;
 			ike_sa_close(ns, "redundant after a rekey collision");
@@ -848,22 +875,22 @@ ike_rekey_response(struct ike_sa *sa)
 		         "its redundant IKE SA",
 		         sa->st.tunnel);
 		other->rekeyed = true;
-		other->st.phase = IKE_PHASE_REKEYING;
 		other->destroy_at_ms = e->now_ms + IKE_REKEYED_GRACE_MS;
+		ike_sa_set_phase(other, IKE_PHASE_REKEYING);
 	}
 	children_move(sa, ns);
-	ike_ccs_clear(cc);
+	ike_ccs_clear(sa);
 	(void)ike_sa_report(ns, IKE_CH_REKEYED);
 	log_info("tunnel %s: IKE SA rekeyed", sa->st.tunnel);
 	/* §1.3.2: the initiator of the rekey deletes the old IKE SA */
 	sa->rekeyed = true;
-	sa->st.phase = IKE_PHASE_ESTABLISHED;
+	ike_sa_set_phase(sa, IKE_PHASE_ESTABLISHED);
 	ike_sa_close(sa, "rekeyed");
 	return;
 fail:
 	ike_sa_request_done(sa);
-	ike_ccs_clear(cc);
-	sa->st.phase = IKE_PHASE_ESTABLISHED;
+	ike_ccs_clear(sa);
+	ike_sa_set_phase(sa, IKE_PHASE_ESTABLISHED);
 	sa->ike_tempfail_ms = e->now_ms + 30000;
 	(void)ike_sa_report(sa, IKE_CH_MSGID);
 }
@@ -873,7 +900,8 @@ ike_child_response(struct ike_sa *sa)
 {
 	enum ike_req_kind kind = sa->st.req_kind;
 
-	if (sa->req_resumed) {
+	/* without the context of our request (taken over): undo what the peer made of it */
+	if (sa->req_resumed || !sa->ccs) {
 		resumed_response(sa);
 		return;
 	}
@@ -899,9 +927,10 @@ ike_rekey_conclude(struct ike_sa *old)
 	struct ike_engine *e = old->e;
 	struct ike_sa *other;
 
-	if (!old->ccs.collided || old->ccs.kind != IKE_REQ_IKE_REKEY || !old->st.nchildren)
+	if (!old->ccs || !old->ccs->collided || old->ccs->kind != IKE_REQ_IKE_REKEY ||
+	    !old->st.nchildren)
 		return;
-	other = ike_sa_find(e, old->ccs.peer_sa_spi);
+	other = ike_sa_find(e, old->ccs->peer_sa_spi);
 	if (!other)
 		return;
 	log_info("tunnel %s: the peer did not notice the IKE SA rekey collision; using its new "
@@ -1012,19 +1041,22 @@ ike_rekey_request(struct ike_sa *sa)
 		return;
 	}
 	if (sa->req_active && sa->st.req_kind == IKE_REQ_IKE_REKEY) {
-		/* §2.8.2: a collision: our rekey decides when its answer comes */
+		/* §2.8.2: a collision: our rekey decides when its answer comes (a request taken
+		 * over from another node has no context to decide with: nothing to note) */
 		size_t ll;
 		const uint8_t *lo = lower(m->nonce.p, cur_left(&m->nonce), nr, sizeof(nr), &ll);
 
-		sa->ccs.collided = true;
-		memcpy(sa->ccs.peer_low, lo, ll);
-		sa->ccs.peer_low_len = ll;
-		sa->ccs.peer_sa_spi = ns->st.spi_r;
+		if (sa->ccs) {
+			sa->ccs->collided = true;
+			memcpy(sa->ccs->peer_low, lo, ll);
+			sa->ccs->peer_low_len = ll;
+			sa->ccs->peer_sa_spi = ns->st.spi_r;
+		}
 	} else {
 		children_move(sa, ns);
 		sa->rekeyed = true;
-		sa->st.phase = IKE_PHASE_REKEYING;
 		sa->destroy_at_ms = e->now_ms + IKE_REKEYED_GRACE_MS;
+		ike_sa_set_phase(sa, IKE_PHASE_REKEYING);
 	}
 	e->stats.ike_sa_rekeyed++;
 	e->stats.exch_done[2]++;
@@ -1057,7 +1089,7 @@ rekey_target(struct ike_sa *sa, const struct ike_pld_notify *rn, size_t *oidx)
 		respond_error(sa, IKE_N_CHILD_SA_NOT_FOUND, NULL, 0, spi);
 		return false;
 	}
-	if (sa->cx[*oidx].deleting || old->rekeyed || sa->cx[*oidx].redundant) {
+	if (sa->cx[*oidx]->deleting || old->rekeyed || sa->cx[*oidx]->redundant) {
 		respond_error(sa, IKE_N_TEMPORARY_FAILURE, NULL, 0, 0);
 		return false;
 	}
@@ -1078,14 +1110,14 @@ rekey_replaced(struct ike_sa *sa, size_t oidx, uint64_t new_id, const uint8_t *n
 		old->expire_at_ms = e->now_ms + IKE_REKEYED_GRACE_MS;
 	/* §2.8.1: a collision with our own rekey of the same Child SA */
 	if (sa->req_active && sa->st.req_kind == IKE_REQ_CHILD_REKEY &&
-	    sa->st.req_child_id == old->child_id) {
+	    sa->st.req_child_id == old->child_id && sa->ccs) {
 		size_t ll;
 		const uint8_t *lo = lower(m->nonce.p, cur_left(&m->nonce), nr, IKE_NONCE_LEN, &ll);
 
-		sa->ccs.collided = true;
-		memcpy(sa->ccs.peer_low, lo, ll);
-		sa->ccs.peer_low_len = ll;
-		sa->ccs.peer_child_id = new_id;
+		sa->ccs->collided = true;
+		memcpy(sa->ccs->peer_low, lo, ll);
+		sa->ccs->peer_low_len = ll;
+		sa->ccs->peer_child_id = new_id;
 	}
 	e->stats.child_sa_rekeyed++;
 }
@@ -1172,9 +1204,10 @@ child_request(struct ike_sa *sa)
 	c = ike_child_add(sa, &idx);
 	ike_mb_init_chain(&mb);
 	if (c) {
-		ike_child_fill(sa, c, &ch, seq, &tsr, &tsi, spi_in);
-		rc = ike_child_keys(sa, c, ch.dh ? &gir : NULL, m->nonce.p, cur_left(&m->nonce), nr,
-		                    sizeof(nr), false);
+		rc = ike_child_fill(sa, c, &ch, seq, &tsr, &tsi, spi_in);
+		if (rc == 0)
+			rc = ike_child_keys(sa, c, ch.dh ? &gir : NULL, m->nonce.p,
+			                    cur_left(&m->nonce), nr, sizeof(nr), false);
 		ike_child_lifetimes(sa, c, ch.cp, false);
 		if (rc == 0)
 			rc = child_answer(&mb, &ch, spi_in, nr, dh, &tsi, &tsr);

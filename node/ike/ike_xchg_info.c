@@ -71,7 +71,7 @@ start_child_delete(struct ike_sa *sa, const struct ike_task *t)
 
 	if (t->child_id) {
 		c = ike_child_find(sa, t->child_id, &idx);
-		if (!c || sa->cx[idx].deleting)
+		if (!c || sa->cx[idx]->deleting)
 			return -ENOENT;
 		put32(spi, c->spi_in);
 	} else if (t->spi) {
@@ -84,13 +84,15 @@ start_child_delete(struct ike_sa *sa, const struct ike_task *t)
 	rc = ike_mb_delete(&mb, IKE_PROTO_ESP, 4, spi, 1);
 	if (rc == 0) {
 		if (c)
-			sa->cx[idx].deleting = true;
+			sa->cx[idx]->deleting = true;
 		sa->st.req_child_id = t->child_id;
 		sa->st.req_spi = t->child_id ? 0 : t->spi;
 		rc = ike_sa_request(sa, IKE_EXCH_INFORMATIONAL, IKE_REQ_CHILD_DELETE, &mb,
 		                    IKE_CH_MSGID);
-		if (rc && c)
-			sa->cx[idx].deleting = false;
+		if (rc && c) {
+			sa->cx[idx]->deleting = false;
+			ike_sa_index(sa);
+		}
 	}
 	ike_mb_fini(&mb);
 	if (c && rc == 0)
@@ -141,7 +143,7 @@ ike_info_start(struct ike_sa *sa, const struct ike_task *t)
 			return -EAGAIN;
 		ike_mb_init_chain(&mb);
 		rc = ike_mb_delete(&mb, IKE_PROTO_IKE, 0, NULL, 0);
-		sa->st.phase = IKE_PHASE_DELETING;
+		ike_sa_set_phase(sa, IKE_PHASE_DELETING);
 		if (rc == 0)
 			rc = ike_sa_request(sa, IKE_EXCH_INFORMATIONAL, IKE_REQ_IKE_DELETE, &mb,
 			                    IKE_CH_MSGID);
@@ -198,7 +200,7 @@ peer_deletes_ike(struct ike_sa *sa, uint32_t msgid)
 		         (unsigned long long)sa->st.spi_r);
 	while (sa->st.nchildren)
 		ike_child_remove(sa, sa->st.nchildren - 1);
-	sa->st.phase = IKE_PHASE_DELETING;
+	ike_sa_set_phase(sa, IKE_PHASE_DELETING);
 	ike_mb_init_chain(&mb);
 	/* the state change (gone) before the answer that goes with it */
 	if (ike_sa_respond_prepare(sa, IKE_EXCH_INFORMATIONAL, msgid, &mb, IKE_CH_DELETED) == 0)
@@ -224,22 +226,23 @@ sync_abandon(struct ike_sa *sa)
 	switch (sa->st.req_kind) {
 	case IKE_REQ_CHILD_DELETE:
 		if (sa->st.req_child_id && ike_child_find(sa, sa->st.req_child_id, &idx)) {
-			sa->cx[idx].deleting = false;
+			sa->cx[idx]->deleting = false;
+			ike_sa_index(sa);
 			ike_task_add(sa, IKE_TASK_CHILD_DELETE, sa->st.req_child_id, 0);
 		}
 		break;
 	case IKE_REQ_CHILD_REKEY:
 		if (ike_child_find(sa, sa->st.req_child_id, &idx))
-			sa->cx[idx].rekeying = false;
+			sa->cx[idx]->rekeying = false;
 		break;
 	case IKE_REQ_IKE_REKEY:
-		sa->st.phase = IKE_PHASE_ESTABLISHED;
+		ike_sa_set_phase(sa, IKE_PHASE_ESTABLISHED);
 		break;
 	default:
 		break;
 	}
 	ike_sa_request_done(sa);
-	ike_ccs_clear(&sa->ccs);
+	ike_ccs_clear(sa);
 }
 
 /*
@@ -341,11 +344,11 @@ ike_info_request(struct ike_sa *sa)
 				continue;
 			if (nspi < IKE_STATE_MAX_CHILDREN)
 				put32(spis + (size_t)4 * nspi++, c->spi_in);
-			if (!c->rekeyed && !sa->cx[idx].redundant)
+			if (!c->rekeyed && !sa->cx[idx]->redundant)
 				log_info("tunnel %s: the peer deleted Child SA %08x/%08x",
 				         sa->st.tunnel, (unsigned)c->spi_in, (unsigned)c->spi_out);
 			/* not at once again: a peer that deletes may mean it (back-off) */
-			if (!c->rekeyed && !sa->cx[idx].redundant) {
+			if (!c->rekeyed && !sa->cx[idx]->redundant) {
 				size_t s = ike_seq_slot(sa, c->seq_index);
 				uint32_t b =
 				        sa->child_backoff_ms[s] ? sa->child_backoff_ms[s] : 1000;

@@ -30,8 +30,8 @@ first_group(const struct cfg_ike_policy *pol)
 static bool
 group_tried(const struct ike_sa *sa, uint16_t g)
 {
-	for (size_t i = 0; i < sa->ngroups; i++)
-		if (sa->groups[i] == g)
+	for (size_t i = 0; i < sa->hs->ngroups; i++)
+		if (sa->hs->groups[i] == g)
 			return true;
 	return false;
 }
@@ -42,9 +42,10 @@ init_send(struct ike_sa *sa)
 {
 	struct ike_engine *e = sa->e;
 	const struct cfg_ike_policy *pol = sa->tun->ike_policy;
+	struct ike_hs *hs = sa->hs;
 	struct ike_pld_sa *offer = NULL;
 	uint8_t pub[IKE_DH_MAX_PUB_LEN];
-	size_t publen = ike_dh_pub_len(ike_dh_group(sa->dh));
+	size_t publen = ike_dh_pub_len(ike_dh_group(hs->dh));
 	struct ike_hdr h;
 	struct ike_mb mb;
 	int rc;
@@ -58,27 +59,28 @@ init_send(struct ike_sa *sa)
 	h.exch = IKE_EXCH_SA_INIT;
 	h.flags = IKE_FLAG_INITIATOR;
 	ike_mb_init(&mb, &h);
-	rc = publen <= sizeof(pub) ? ike_dh_pub(sa->dh, pub, publen) : -EINVAL;
-	if (rc == 0 && sa->cookie_len)
-		rc = ike_mb_notify(&mb, 0, NULL, 0, IKE_N_COOKIE, sa->cookie, sa->cookie_len);
+	rc = publen <= sizeof(pub) ? ike_dh_pub(hs->dh, pub, publen) : -EINVAL;
+	if (rc == 0 && hs->cookie_len)
+		rc = ike_mb_notify(&mb, 0, NULL, 0, IKE_N_COOKIE, hs->cookie, hs->cookie_len);
 	if (rc == 0)
 		rc = ike_mb_sa(&mb, offer);
 	if (rc == 0)
-		rc = ike_mb_ke(&mb, ike_dh_group(sa->dh), pub, publen);
+		rc = ike_mb_ke(&mb, ike_dh_group(hs->dh), pub, publen);
 	if (rc == 0)
-		rc = ike_mb_nonce(&mb, sa->ni, sa->ni_len);
+		rc = ike_mb_nonce(&mb, hs->ni, hs->ni_len);
 	if (rc == 0)
 		rc = ike_natd_add(e, &mb, sa->st.spi_i, 0, &sa->st.local, &sa->st.remote);
 	if (rc == 0)
 		rc = ike_mb_finish(&mb);
 	free(offer);
 	if (rc == 0)
-		rc = secret_set(&sa->init_req, mb.b.b_data + mb.start, mb.b.b_len - mb.start);
+		rc = secret_set(&hs->init_req, mb.b.b_data + mb.start, mb.b.b_len - mb.start);
 	if (rc == 0)
 		rc = secret_set(&sa->st.req_out, mb.b.b_data + mb.start, mb.b.b_len - mb.start);
 	ike_mb_fini(&mb);
 	if (rc)
 		return rc;
+	ike_sa_touch(sa); /* a retransmission timer */
 	sa->req_active = true;
 	sa->req_exch = IKE_EXCH_SA_INIT;
 	sa->req_sends = 1;
@@ -99,10 +101,10 @@ init_new_dh(struct ike_sa *sa, uint16_t group)
 
 	if (rc)
 		return rc;
-	ike_dh_free(sa->dh);
-	sa->dh = dh;
-	if (!group_tried(sa, group) && sa->ngroups < IKE_MAX_GROUP_RETRIES)
-		sa->groups[sa->ngroups++] = group;
+	ike_dh_free(sa->hs->dh);
+	sa->hs->dh = dh;
+	if (!group_tried(sa, group) && sa->hs->ngroups < IKE_MAX_GROUP_RETRIES)
+		sa->hs->groups[sa->hs->ngroups++] = group;
 	return 0;
 }
 
@@ -120,8 +122,10 @@ ike_init_start(struct ike_engine *e, const struct cfg_tunnel *t)
 		return -EINVAL;
 	}
 	sa = ike_sa_new(e, true);
-	if (!sa)
+	if (!sa || ike_sa_hs_new(sa)) {
+		ike_sa_free(sa);
 		return -ENOMEM;
+	}
 	sa->tun = t;
 	sa->tun_final = true;
 	snprintf(sa->st.tunnel, sizeof(sa->st.tunnel), "%s", t->name);
@@ -131,8 +135,9 @@ ike_init_start(struct ike_engine *e, const struct cfg_tunnel *t)
 	ike_ss_from_cfg(&t->remote, IKE_PORT, &sa->st.remote);
 	ike_id_local(t, &sa->st.id_local);
 	ike_id_remote(t, &sa->st.id_remote);
-	sa->ni_len = IKE_NONCE_LEN;
-	ike_random(e, sa->ni, sa->ni_len);
+	ike_sa_index(sa);
+	sa->hs->ni_len = IKE_NONCE_LEN;
+	ike_random(e, sa->hs->ni, sa->hs->ni_len);
 	rc = init_new_dh(sa, group);
 	if (rc == 0)
 		rc = init_send(sa);
@@ -177,13 +182,13 @@ init_notify(struct ike_sa *sa)
 	n = ike_msg_notify(m, IKE_N_COOKIE);
 	if (n && !m->has_sa) {
 		/* §2.6: retry with the cookie as the first payload, everything else unchanged */
-		if (++sa->cookie_tries > IKE_MAX_COOKIE_RETRIES || cur_left(&n->data) < 1 ||
-		    cur_left(&n->data) > sizeof(sa->cookie)) {
+		if (++sa->hs->cookie_tries > IKE_MAX_COOKIE_RETRIES || cur_left(&n->data) < 1 ||
+		    cur_left(&n->data) > sizeof(sa->hs->cookie)) {
 			init_fail(sa, "the responder keeps asking for a cookie");
 			return true;
 		}
-		sa->cookie_len = cur_left(&n->data);
-		memcpy(sa->cookie, n->data.p, sa->cookie_len);
+		sa->hs->cookie_len = cur_left(&n->data);
+		memcpy(sa->hs->cookie, n->data.p, sa->hs->cookie_len);
 		if (init_send(sa))
 			init_fail(sa, "cannot resend IKE_SA_INIT");
 		return true;
@@ -225,6 +230,7 @@ ike_init_response(struct ike_sa *sa)
 	struct ike_engine *e = sa->e;
 	const struct ike_msg *m = &e->rx;
 	const struct cfg_ike_policy *pol = sa->tun ? sa->tun->ike_policy : NULL;
+	struct ike_hs *hs = sa->hs;
 	struct ike_keys k;
 	struct secret gir = {0};
 	char got[512], b[32];
@@ -246,7 +252,7 @@ ike_init_response(struct ike_sa *sa)
 		return;
 	}
 	if (!ike_prop_ike_accept(pol, &m->sa, &sa->ike) || m->ke.group != sa->ike.dh ||
-	    m->ke.group != ike_dh_group(sa->dh)) {
+	    m->ke.group != ike_dh_group(hs->dh)) {
 		ike_prop_str(&m->sa, got, sizeof(got));
 		ike_reject(e, IKE_REJ_NO_PROPOSAL_CHOSEN, e->rx_remote, IKE_EXCH_SA_INIT,
 		           "no proposal chosen: the responder chose %s with DH %s, which we did "
@@ -255,9 +261,9 @@ ike_init_response(struct ike_sa *sa)
 		init_fail(sa, "the responder chose a proposal we did not offer");
 		return;
 	}
-	sa->nr_len = cur_left(&m->nonce);
-	memcpy(sa->nr, m->nonce.p, sa->nr_len);
-	rc = ike_dh_shared(sa->dh, m->ke.data.p, cur_left(&m->ke.data), &gir);
+	hs->nr_len = cur_left(&m->nonce);
+	memcpy(hs->nr, m->nonce.p, hs->nr_len);
+	rc = ike_dh_shared(hs->dh, m->ke.data.p, cur_left(&m->ke.data), &gir);
 	if (rc) {
 		ike_reject(e, IKE_REJ_KE_LENGTH, e->rx_remote, IKE_EXCH_SA_INIT,
 		           "KEY_EXCHANGE_PAYLOAD: invalid public value of %zu bytes for group %u",
@@ -270,21 +276,21 @@ ike_init_response(struct ike_sa *sa)
 	k.prf = sa->ike.prf;
 	k.encr = sa->ike.encr;
 	k.integ = sa->ike.integ;
-	rc = ike_keys_derive(&k, &gir, sa->ni, sa->ni_len, sa->nr, sa->nr_len, sa->st.spi_i,
+	rc = ike_keys_derive(&k, &gir, hs->ni, hs->ni_len, hs->nr, hs->nr_len, sa->st.spi_i,
 	                     sa->st.spi_r, NULL, k.prf);
 	secret_clear(&gir);
 	if (rc == 0)
 		rc = ike_sa_keys_take(sa, &k);
 	ike_keys_clear(&k);
 	if (rc == 0)
-		rc = secret_set(&sa->init_resp, e->rx_p, e->rx_len);
+		rc = secret_set(&hs->init_resp, e->rx_p, e->rx_len);
 	if (rc) {
 		init_fail(sa, "key derivation failed");
 		return;
 	}
 	sa->st.dh_group = sa->ike.dh;
-	ike_dh_free(sa->dh);
-	sa->dh = NULL;
+	ike_dh_free(hs->dh);
+	hs->dh = NULL;
 	/* tandem's data plane takes ESP in UDP only: a peer without NAT-T cannot reach it */
 	if (!ike_natd_check(sa, m))
 		ike_warn_rl(e,
@@ -294,8 +300,8 @@ ike_init_response(struct ike_sa *sa)
 	/* §2.23: tandem always acts as if behind a NAT, so it floats to port 4500 */
 	ike_ss_set_port(&sa->st.local, IKE_NATT_PORT);
 	ike_ss_set_port(&sa->st.remote, IKE_NATT_PORT);
-	sa->st.phase = IKE_PHASE_INIT_DONE;
 	sa->st.msgid_next_send = 1;
+	ike_sa_set_phase(sa, IKE_PHASE_INIT_DONE);
 	ike_sa_request_done(sa);
 	if (ike_auth_start(sa)) {
 		log_warnx("tunnel %s: cannot build IKE_AUTH", sa->st.tunnel);
@@ -350,20 +356,19 @@ static void
 defer_to_peer(struct ike_engine *e, const struct cfg_tunnel *t)
 {
 	const struct ike_msg *m = &e->rx;
+	struct ike_tun *tu = ike_tun_slot(e, t->name, false);
 	struct ike_sa *sa, *next;
 	size_t n;
 
-	if (t->kind != CFG_TUNNEL_STATIC)
+	/* only our IKE_SA_INIT requests in flight matter: most of the time there is none */
+	if (t->kind != CFG_TUNNEL_STATIC || !tu || !tu->ninit_sent)
 		return;
-	for (sa = TAILQ_FIRST(&e->sas); sa; sa = next) {
-		struct ike_tun *tu;
-
-		next = TAILQ_NEXT(sa, entry);
-		if (!sa->st.initiator || sa->st.phase != IKE_PHASE_INIT_SENT ||
-		    strcmp(sa->st.tunnel, t->name) != 0)
+	for (sa = TAILQ_FIRST(&tu->sas); sa; sa = next) {
+		next = TAILQ_NEXT(sa, tun_entry);
+		if (!sa->st.initiator || sa->st.phase != IKE_PHASE_INIT_SENT)
 			continue;
-		n = sa->ni_len < cur_left(&m->nonce) ? sa->ni_len : cur_left(&m->nonce);
-		if (memcmp(sa->ni, m->nonce.p, n) > 0) {
+		n = sa->hs->ni_len < cur_left(&m->nonce) ? sa->hs->ni_len : cur_left(&m->nonce);
+		if (memcmp(sa->hs->ni, m->nonce.p, n) > 0) {
 			log_info("tunnel %s: the peer initiated too; ours goes on (higher nonce)",
 			         t->name);
 			continue;
@@ -371,8 +376,7 @@ defer_to_peer(struct ike_engine *e, const struct cfg_tunnel *t)
 		log_info("tunnel %s: the peer initiated too; deferring to its IKE_SA_INIT",
 		         t->name);
 		ike_sa_free(sa);
-		tu = ike_tun_find(e, t->name);
-		if (tu)
+		if (tu->t)
 			tu->deferred = true;
 	}
 }
@@ -398,18 +402,19 @@ init_respond(struct ike_engine *e, const struct cfg_tunnel *t, const struct ike_
 	struct ike_mb mb;
 	uint8_t pub[IKE_DH_MAX_PUB_LEN];
 	size_t publen = ike_dh_pub_len(ch->dh);
+	struct ike_hs *hs;
 	bool natd;
 	struct ike_tun *tu;
 	int rc;
 
 	sa = ike_sa_new(e, false);
 	ans = calloc(1, sizeof(*ans));
-	if (!sa || !ans) {
+	if (!sa || !ans || ike_sa_hs_new(sa)) {
 		free(ans);
-		if (sa)
-			ike_sa_free(sa);
+		ike_sa_free(sa);
 		return -ENOMEM;
 	}
+	hs = sa->hs;
 	sa->tun = t;
 	snprintf(sa->st.tunnel, sizeof(sa->st.tunnel), "%s", t->name);
 	sa->st.spi_i = m->hdr.spi_i;
@@ -418,14 +423,15 @@ init_respond(struct ike_engine *e, const struct cfg_tunnel *t, const struct ike_
 	ike_sa_peer_hash_add(sa);
 	sa->st.local = *e->rx_local;
 	sa->st.remote = *e->rx_remote;
+	ike_sa_index(sa);
 	sa->ike = *ch;
-	sa->ni_len = cur_left(&m->nonce);
-	memcpy(sa->ni, m->nonce.p, sa->ni_len);
-	sa->nr_len = IKE_NONCE_LEN;
-	ike_random(e, sa->nr, sa->nr_len);
-	rc = ike_dh_new(ch->dh, &sa->dh);
+	hs->ni_len = cur_left(&m->nonce);
+	memcpy(hs->ni, m->nonce.p, hs->ni_len);
+	hs->nr_len = IKE_NONCE_LEN;
+	ike_random(e, hs->nr, hs->nr_len);
+	rc = ike_dh_new(ch->dh, &hs->dh);
 	if (rc == 0)
-		rc = ike_dh_shared(sa->dh, m->ke.data.p, cur_left(&m->ke.data), &gir);
+		rc = ike_dh_shared(hs->dh, m->ke.data.p, cur_left(&m->ke.data), &gir);
 	if (rc) {
 		ike_reject(e, IKE_REJ_KE_LENGTH, e->rx_remote, IKE_EXCH_SA_INIT,
 		           "KEY_EXCHANGE_PAYLOAD: invalid public value of %zu bytes for group %u",
@@ -438,14 +444,14 @@ init_respond(struct ike_engine *e, const struct cfg_tunnel *t, const struct ike_
 	k.prf = ch->prf;
 	k.encr = ch->encr;
 	k.integ = ch->integ;
-	rc = ike_keys_derive(&k, &gir, sa->ni, sa->ni_len, sa->nr, sa->nr_len, sa->st.spi_i,
+	rc = ike_keys_derive(&k, &gir, hs->ni, hs->ni_len, hs->nr, hs->nr_len, sa->st.spi_i,
 	                     sa->st.spi_r, NULL, k.prf);
 	secret_clear(&gir);
 	if (rc == 0)
 		rc = ike_sa_keys_take(sa, &k);
 	ike_keys_clear(&k);
 	if (rc == 0)
-		rc = secret_set(&sa->init_req, e->rx_p, e->rx_len);
+		rc = secret_set(&hs->init_req, e->rx_p, e->rx_len);
 	natd = ike_natd_check(sa, m);
 	if (!natd)
 		ike_warn_rl(
@@ -461,13 +467,13 @@ init_respond(struct ike_engine *e, const struct cfg_tunnel *t, const struct ike_
 	ike_mb_init(&mb, &h);
 	ike_prop_ike_answer(ch, NULL, 0, ans);
 	if (rc == 0)
-		rc = publen <= sizeof(pub) ? ike_dh_pub(sa->dh, pub, publen) : -EINVAL;
+		rc = publen <= sizeof(pub) ? ike_dh_pub(hs->dh, pub, publen) : -EINVAL;
 	if (rc == 0)
 		rc = ike_mb_sa(&mb, ans);
 	if (rc == 0)
 		rc = ike_mb_ke(&mb, ch->dh, pub, publen);
 	if (rc == 0)
-		rc = ike_mb_nonce(&mb, sa->nr, sa->nr_len);
+		rc = ike_mb_nonce(&mb, hs->nr, hs->nr_len);
 	/* §2.23: NAT detection only when the initiator asked for it */
 	if (rc == 0 && natd)
 		rc = ike_natd_add(e, &mb, sa->st.spi_i, sa->st.spi_r, &sa->st.local,
@@ -475,20 +481,20 @@ init_respond(struct ike_engine *e, const struct cfg_tunnel *t, const struct ike_
 	if (rc == 0)
 		rc = ike_mb_finish(&mb);
 	if (rc == 0)
-		rc = secret_set(&sa->init_resp, mb.b.b_data + mb.start, mb.b.b_len - mb.start);
+		rc = secret_set(&hs->init_resp, mb.b.b_data + mb.start, mb.b.b_len - mb.start);
 	if (rc == 0)
 		rc = secret_set(&sa->st.resp_last, mb.b.b_data + mb.start, mb.b.b_len - mb.start);
 	ike_mb_fini(&mb);
 	free(ans);
-	ike_dh_free(sa->dh);
-	sa->dh = NULL;
+	ike_dh_free(hs->dh);
+	hs->dh = NULL;
 	if (rc) {
 		ike_sa_free(sa);
 		return rc;
 	}
 	sa->st.dh_group = ch->dh;
 	sa->st.msgid_next_recv = 1;
-	sa->st.phase = IKE_PHASE_INIT_DONE;
+	ike_sa_set_phase(sa, IKE_PHASE_INIT_DONE);
 	sa->counted_half_open = true;
 	e->half_open++;
 	e->stats.half_open = e->half_open;

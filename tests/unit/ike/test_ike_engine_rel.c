@@ -358,7 +358,7 @@ test_window_one(void **state)
 	assert_int_equal(ike_engine_rekey(w.n[0].e, W_TUNNEL, false, w.now), -EBUSY);
 	assert_int_equal(ike_engine_clear_ipsec(w.n[0].e, W_TUNNEL, w.now), 0);
 	for (size_t i = 0; i < w.nq; i++)
-		outstanding += w.q[i].from == 0 && !w_is_response(&w.q[i]);
+		outstanding += w_queued(&w, i)->from == 0 && !w_is_response(w_queued(&w, i));
 	max = outstanding;
 	assert_int_equal(max, 1);
 	w_run(&w, w.now + 5000);

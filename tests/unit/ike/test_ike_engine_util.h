@@ -65,6 +65,9 @@ struct w_node {
 	struct ike_sa_state states[W_MAX_STATES];
 	size_t nstates;
 	int install_fail; /* make the next sa_install calls fail */
+	/* lean worlds (scale runs) count instead of recording */
+	uint64_t installs, deletes;
+	uint64_t cpu_ns; /* thread CPU time spent in this node's engine calls (lean worlds) */
 };
 
 /* Return true to drop the datagram. */
@@ -74,8 +77,8 @@ struct world {
 	uint64_t now;
 	struct w_node n[W_MAX_NODES];
 	int nn;
-	struct w_dgram q[W_MAX_Q];
-	size_t nq;
+	struct w_dgram *q; /* ring of datagrams in flight: nq from q[qh] */
+	size_t qh, nq, qcap;
 	w_filter_fn filter;
 	void *farg;
 	size_t delivered, dropped;
@@ -84,6 +87,14 @@ struct world {
 	/* every datagram sent, in order (the first W_MAX_HIST) */
 	struct w_dgram hist[W_MAX_HIST];
 	size_t nhist;
+	/*
+	 * A lean world (set before anything is queued) keeps no history, states or installs,
+	 * only counts, and grows its queue beyond W_MAX_Q: for runs with many SAs
+	 * (tests/bench/ike_scale.c). tick_each_input ticks the receiving engine after each
+	 * datagram, as tandemd does.
+	 */
+	bool lean;
+	bool tick_each_input;
 };
 
 /* What a node's configuration says (every field has a default when NULL/0). */
@@ -119,6 +130,8 @@ void w_fini(struct world *w);
 void w_config(struct world *w, int node, const struct w_conf *c);
 /* Delivers queued datagrams (filter applies), runs timers, up to `until` ms. */
 void w_run(struct world *w, uint64_t until);
+/* Thread CPU time in nanoseconds (what lean worlds charge to each node). */
+uint64_t w_cpu_ns(void);
 /* Delivers what is queued now (and what that causes), no timers. */
 void w_deliver(struct world *w);
 /* A log line containing the text was written. */
@@ -136,6 +149,8 @@ void w_assert_pairs(const struct w_node *a, const struct w_node *b);
 /* Injects a datagram into a node as if it came from the other one (ports as given). */
 void w_inject(struct world *w, int to, uint16_t sport, uint16_t dport, const uint8_t *p,
               size_t len);
+/* The i-th datagram in flight (i < w->nq), oldest first. */
+const struct w_dgram *w_queued(const struct world *w, size_t i);
 /* The last datagram a node sent, or NULL. */
 const struct w_dgram *w_last_sent(const struct world *w, int from);
 /* The mock io and observer the world's engines use (for an engine made anew in a test). */
