@@ -455,7 +455,7 @@ void ike_sa_index(struct ike_sa *sa);
 void ike_sa_set_phase(struct ike_sa *sa, enum ike_sa_phase phase);
 /* Takes sa and its Child SAs out of every index (before it is freed). */
 void ike_sa_unindex(struct ike_sa *sa);
-/* An established SA with a peer at this address (ports ignored), or NULL. */
+/* An established SA with a peer at this address (ports ignored; any one of several), or NULL. */
 struct ike_sa *ike_sa_by_addr(struct ike_engine *e, const struct sockaddr_storage *remote);
 /* Same remote identity. */
 bool ike_sa_same_id(const struct ike_sa *a, const struct ike_sa *b);

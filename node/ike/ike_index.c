@@ -338,18 +338,15 @@ ike_sa_unindex(struct ike_sa *sa)
 struct ike_sa *
 ike_sa_by_addr(struct ike_engine *e, const struct sockaddr_storage *remote)
 {
-	struct ike_sa *found = NULL;
-
+	/* any of them (a walk of every SA took the oldest; all SAs may share one address) */
 	for (struct ike_hnode *n = ike_htab_first(&e->sa_by_addr, addr_hash(e, remote)); n;
 	     n = ike_htab_next(n)) {
 		struct ike_sa *sa = ike_container_of(n, struct ike_sa, by_addr);
 
-		/* of several, the oldest (a walk of every SA would have found that one) */
-		if (sa->st.phase == IKE_PHASE_ESTABLISHED &&
-		    ike_ss_addr_eq(&sa->st.remote, remote) && (!found || sa->seq < found->seq))
-			found = sa;
+		if (sa->st.phase == IKE_PHASE_ESTABLISHED && ike_ss_addr_eq(&sa->st.remote, remote))
+			return sa;
 	}
-	return found;
+	return NULL;
 }
 
 bool
