@@ -4,11 +4,12 @@
 # tandemd and hactl on lab gateway nodes. tandemd runs inside its node's namespace with the
 # node's private /run, like corosync and charon. Sourced by lab.sh.
 
-# TANDEM_BIN: directory of tandemd (default <repo>/build/node). hactl lives elsewhere in the
-# build tree (<repo>/build/ha/hactl/hactl) unless TANDEM_BIN is set, then $TANDEM_BIN/hactl.
-# TANDEM_DAEMON / TANDEM_HACTL override the exact paths.
+# TANDEM_BUILD: the build tree (default <repo>/build; one per developer when several build
+# side by side). TANDEM_BIN: directory of tandemd (default $TANDEM_BUILD/node). hactl lives
+# elsewhere in the build tree ($TANDEM_BUILD/ha/hactl/hactl) unless TANDEM_BIN is set, then
+# $TANDEM_BIN/hactl. TANDEM_DAEMON / TANDEM_HACTL override the exact paths.
 lab__tandemd() {
-	printf '%s\n' "${TANDEM_DAEMON:-${TANDEM_BIN:-$LAB_REPO/build/node}/tandemd}"
+	printf '%s\n' "${TANDEM_DAEMON:-${TANDEM_BIN:-${TANDEM_BUILD:-$LAB_REPO/build}/node}/tandemd}"
 }
 
 lab__hactl() {
@@ -17,7 +18,7 @@ lab__hactl() {
 	elif [[ -n "${TANDEM_BIN:-}" ]]; then
 		printf '%s\n' "$TANDEM_BIN/hactl"
 	else
-		printf '%s\n' "$LAB_REPO/build/ha/hactl/hactl"
+		printf '%s\n' "${TANDEM_BUILD:-$LAB_REPO/build}/ha/hactl/hactl"
 	fi
 }
 
