@@ -62,7 +62,7 @@ tc_tunnel(struct tandemd *d, const struct cfg_tunnel *t, struct ctl_tunnel *v, s
 	bool up = false;
 
 	if (t->kind != CFG_TUNNEL_MANUAL)
-		ike_engine_walk(tandemd_ike_engine(d->ike), tc_count_fn, &c);
+		ike_engine_walk_tunnel(tandemd_ike_engine(d->ike), t->name, tc_count_fn, &c);
 	cfg_addr_str(&t->local, s->local, sizeof(s->local));
 	if (t->remote.family)
 		cfg_addr_str(&t->remote, s->remote, sizeof(s->remote));
@@ -132,36 +132,12 @@ tc_show_tunnels(struct tandemd *d, const char *name, struct buf *resp)
 }
 
 /* Traffic counters of one SA direction from the crypto engines. */
-struct tc_sa_counters {
-	uint32_t spi;
-	bool inbound, found;
-	uint64_t packets, bytes;
-};
-
-static void
-tc_counters_sa(void *arg, const struct eng_sa_stats *s)
-{
-	struct tc_sa_counters *c = arg;
-
-	if (s->spi == c->spi && s->inbound == c->inbound) {
-		c->found = true;
-		c->packets = s->packets;
-		c->bytes = s->bytes;
-	}
-}
-
 static bool
 tc_counters(void *arg, uint32_t spi, bool inbound, uint64_t *packets, uint64_t *bytes)
 {
 	struct tandemd *d = arg;
-	struct tc_sa_counters c = {.spi = spi, .inbound = inbound};
 
-	if (!d->eng)
-		return false;
-	eng_sup_walk(d->eng, NULL, tc_counters_sa, NULL, &c);
-	*packets = c.packets;
-	*bytes = c.bytes;
-	return c.found;
+	return d->eng && eng_sa_counters(d->eng, spi, inbound, packets, bytes);
 }
 
 struct tc_list {

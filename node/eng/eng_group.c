@@ -104,6 +104,7 @@ eng_group_free(struct eng_group *g)
 	tmr_fini(&g->t_stats);
 	while ((t = TAILQ_FIRST(&g->tunnels))) {
 		TAILQ_REMOVE(&g->tunnels, t, entry);
+		eng_tunnel_unregister(g->sup, t);
 		eng_tunnel_free(t);
 	}
 	free(g->fingerprint);

@@ -50,9 +50,13 @@ struct eng_group;
 
 /* ---- tunnels ------------------------------------------------------------------------------ */
 
+struct eng_tslot;
+
 struct eng_tunnel {
 	TAILQ_ENTRY(eng_tunnel) entry;
 	struct eng_group *g;
+	struct eng_tslot *slot; /* while in a group: the slot of its name */
+	TAILQ_ENTRY(eng_tunnel) slot_entry;
 	char name[CFG_NAME_MAX];   /* the configured tunnel */
 	char cfg_if[CFG_NAME_MAX]; /* its bound interface, as configured */
 	char ctx[CFG_NAME_MAX];    /* the interface's context */
@@ -85,18 +89,62 @@ struct eng_sock {
 
 /* ---- SAs ---------------------------------------------------------------------------------- */
 
+/*
+ * What the store keeps of an SA: esp_sa_params field for field (keep the two in step), but
+ * the selectors in one array of exactly nts_local + nts_remote instead of two arrays of
+ * ESP_MAX_TS, which is most of esp_sa_params' size. eng_sa_p_expand gives the full form.
+ */
+struct eng_sa_p {
+	uint32_t spi;
+	bool inbound;
+	uint64_t child_id;
+	char tunnel[CFG_NAME_MAX];
+	char ifname[16];
+	enum cfg_encr encr;
+	enum cfg_integ integ;
+	struct secret enc_key, integ_key; /* owned */
+	bool esn;
+	uint32_t replay_window;
+	int family;
+	uint8_t local[16], remote[16];
+	bool udp_encap;
+	uint16_t local_port, remote_port;
+	uint8_t nts_local, nts_remote;
+	struct esp_ts *ts; /* owned: the local selectors, then the remote ones */
+	enum cfg_df_bit df_bit;
+	uint16_t mtu;
+	uint64_t soft_bytes, hard_bytes;
+	uint64_t seq_start, lease_limit;
+};
+
 struct eng_sa {
-	TAILQ_ENTRY(eng_sa) entry;
-	struct esp_sa_params p; /* owned copy, keys included; seq_start = next install's */
-	uint64_t granted;       /* outbound: highest lease limit granted */
-	uint64_t reported;      /* inbound: highest sequence number an engine reported */
-	bool in_engine;         /* sent to the running engine */
-	bool used;              /* some engine had it installed since p.seq_start was set */
-	bool manual, seen;      /* from the configuration (eng_manual_apply); mark */
+	TAILQ_ENTRY(eng_sa) entry; /* sup->sas: every SA, in the order stored */
+	struct eng_sa *hnext;      /* sup->sa_hash chain: by (spi, inbound) */
+	struct eng_tslot *slot;    /* its tunnel name's slot */
+	TAILQ_ENTRY(eng_sa) slot_entry;
+	struct eng_sa_p p; /* owned copy, keys included; seq_start = next install's */
+	uint64_t granted;  /* outbound: highest lease limit granted */
+	uint64_t reported; /* inbound: highest sequence number an engine reported */
+	bool in_engine;    /* sent to the running engine (eng_sa_set_in_engine) */
+	bool used;         /* some engine had it installed since p.seq_start was set */
+	bool manual, seen; /* from the configuration (eng_manual_apply); mark */
 	uint64_t install_req;
 	/* counters: base = earlier engines', cur = the running engine's last Stats */
 	uint64_t packets_base, bytes_base, packets_cur, bytes_cur;
 	uint64_t seq_seen, lease_seen; /* from the last Stats */
+};
+
+/*
+ * A tunnel name: the tunnels of that name in engine groups (one; two only while a reload
+ * moves a tunnel between groups, and then the older one counts until it goes), the stored SAs
+ * that name it, and how many of those are outbound and in an engine (routes go on).
+ */
+struct eng_tslot {
+	struct eng_tslot *hnext; /* sup->slot_hash chain */
+	char name[CFG_NAME_MAX];
+	TAILQ_HEAD(, eng_tunnel) tunnels;
+	TAILQ_HEAD(, eng_sa) sas;
+	unsigned nsas, nout;
 };
 
 /* ---- engine groups ------------------------------------------------------------------------ */
@@ -173,6 +221,11 @@ struct eng_sup {
 	TAILQ_HEAD(, eng_group) groups;
 	TAILQ_HEAD(, eng_sock) socks;
 	TAILQ_HEAD(, eng_sa) sas;
+	/* indexes (eng_index.c): SAs by (spi, direction), tunnel names */
+	struct eng_sa **sa_hash;
+	size_t sa_mask, nsas;
+	struct eng_tslot **slot_hash;
+	size_t slot_mask, nslots;
 	uint32_t lease_size, lease_refill_pct, replay_report_every;
 	/* manual SAs' sequence state, kept across tandemd restarts (eng_manual.c) */
 	char *seq_path;          /* owned; NULL: not kept */
@@ -260,8 +313,26 @@ struct eng_sock *eng_sock_find(const struct eng_sup *sup, const struct sockaddr_
 bool eng_sockaddr_eq(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 void eng_sockaddr_str(const struct sockaddr_storage *a, char *out, size_t cap);
 
+/* eng_index.c: the store's indexes */
+/* Empty tables: 0 or -ENOMEM. */
+int eng_index_init(struct eng_sup *sup);
+/* Frees the tables and the slots (every SA and tunnel is gone). */
+void eng_index_fini(struct eng_sup *sup);
+/* The slot of a tunnel name; made if asked (NULL: none, or no memory). */
+struct eng_tslot *eng_tslot_get(struct eng_sup *sup, const char *name, bool create);
+/* A tunnel that joins a group is findable by name; one that leaves is not. */
+int eng_tunnel_register(struct eng_sup *sup, struct eng_tunnel *t);
+void eng_tunnel_unregister(struct eng_sup *sup, struct eng_tunnel *t);
+/* sa (with p.tunnel set) in the hash and its slot's list; out of them. */
+int eng_sa_link(struct eng_sup *sup, struct eng_sa *sa);
+void eng_sa_unlink(struct eng_sup *sup, struct eng_sa *sa);
+/* Sets in_engine, keeping the slot's count of outbound SAs in an engine. */
+void eng_sa_set_in_engine(struct eng_sa *sa, bool in);
+
 /* eng_store.c: SAs */
 struct eng_sa *eng_store_find(const struct eng_sup *sup, uint32_t spi, bool inbound);
+/* The full parameters of a stored SA, keys borrowed from it (do not clear out). */
+void eng_sa_p_expand(const struct eng_sa_p *c, struct esp_sa_params *out);
 struct eng_group *eng_sa_group(const struct eng_sup *sup, const struct eng_sa *sa);
 void eng_store_remove(struct eng_sup *sup, struct eng_sa *sa);
 /* Sends InstallSa for sa to its group's engine (seq_start and lease as the store says). */

@@ -69,19 +69,6 @@ eng_sockaddr_str(const struct sockaddr_storage *a, char *out, size_t cap)
 
 /* ---- tunnels ---------------------------------------------------------------------------- */
 
-struct eng_tunnel *
-eng_tunnel_find(const struct eng_sup *sup, const char *name)
-{
-	struct eng_group *g;
-	struct eng_tunnel *t;
-
-	TAILQ_FOREACH(g, &sup->groups, entry)
-	TAILQ_FOREACH(t, &g->tunnels, entry)
-	if (strcmp(t->name, name) == 0)
-		return t;
-	return NULL;
-}
-
 void
 eng_tunnel_free(struct eng_tunnel *t)
 {

@@ -4,7 +4,9 @@
  * state, so a restarted engine gets every SA again without IKE. Outbound SAs restart at the
  * highest lease limit ever granted (nothing below it may be used twice under the same key);
  * inbound SAs restart their replay window at the last reported number plus the report step.
- * Leases are asked for through the lease_request event, so the daemon decides grants.
+ * Leases are asked for through the lease_request event, so the daemon decides grants. SAs are
+ * kept compact (struct eng_sa_p: the selectors sized to what the SA has) and found through the
+ * indexes of eng_index.c.
  */
 #define LOG_SUBSYS "eng"
 #include <errno.h>
@@ -14,21 +16,11 @@
 #include "node/core/log.h"
 #include "node/eng/eng_int.h"
 
-struct eng_sa *
-eng_store_find(const struct eng_sup *sup, uint32_t spi, bool inbound)
-{
-	struct eng_sa *sa;
-
-	TAILQ_FOREACH(sa, &sup->sas, entry)
-	if (sa->p.spi == spi && sa->p.inbound == inbound)
-		return sa;
-	return NULL;
-}
-
 struct eng_group *
 eng_sa_group(const struct eng_sup *sup, const struct eng_sa *sa)
 {
-	struct eng_tunnel *t = eng_tunnel_find(sup, sa->p.tunnel);
+	const struct eng_tunnel *t =
+	        sa->slot ? TAILQ_FIRST(&sa->slot->tunnels) : eng_tunnel_find(sup, sa->p.tunnel);
 
 	return t ? t->g : NULL;
 }
@@ -38,41 +30,94 @@ eng_sa_free(struct eng_sa *sa)
 {
 	secret_clear(&sa->p.enc_key);
 	secret_clear(&sa->p.integ_key);
+	free(sa->p.ts);
 	free(sa);
 }
 
 void
 eng_store_remove(struct eng_sup *sup, struct eng_sa *sa)
 {
+	eng_sa_unlink(sup, sa);
 	TAILQ_REMOVE(&sup->sas, sa, entry);
 	eng_sa_free(sa);
 }
 
-bool
-eng_tunnel_has_out_sa(const struct eng_sup *sup, const struct eng_tunnel *t)
+/* The compact copy (keys and selectors owned) of p into zeroed dst. */
+static int
+eng_sa_p_from(struct eng_sa_p *d, const struct esp_sa_params *p)
 {
-	const struct eng_sa *sa;
+	uint8_t nl = p->nts_local <= ESP_MAX_TS ? p->nts_local : ESP_MAX_TS;
+	uint8_t nr = p->nts_remote <= ESP_MAX_TS ? p->nts_remote : ESP_MAX_TS;
 
-	TAILQ_FOREACH(sa, &sup->sas, entry)
-	if (!sa->p.inbound && sa->in_engine && strcmp(sa->p.tunnel, t->name) == 0)
-		return true;
-	return false;
+	d->spi = p->spi;
+	d->inbound = p->inbound;
+	d->child_id = p->child_id;
+	memcpy(d->tunnel, p->tunnel, sizeof(d->tunnel));
+	memcpy(d->ifname, p->ifname, sizeof(d->ifname));
+	d->encr = p->encr;
+	d->integ = p->integ;
+	d->esn = p->esn;
+	d->replay_window = p->replay_window;
+	d->family = p->family;
+	memcpy(d->local, p->local, sizeof(d->local));
+	memcpy(d->remote, p->remote, sizeof(d->remote));
+	d->udp_encap = p->udp_encap;
+	d->local_port = p->local_port;
+	d->remote_port = p->remote_port;
+	d->df_bit = p->df_bit;
+	d->mtu = p->mtu;
+	d->soft_bytes = p->soft_bytes;
+	d->hard_bytes = p->hard_bytes;
+	d->seq_start = p->seq_start;
+	d->lease_limit = p->lease_limit;
+	if (nl + nr) {
+		d->ts = malloc((size_t)(nl + nr) * sizeof(*d->ts));
+		if (!d->ts)
+			return -ENOMEM;
+		memcpy(d->ts, p->ts_local, nl * sizeof(*d->ts));
+		memcpy(d->ts + nl, p->ts_remote, nr * sizeof(*d->ts));
+	}
+	d->nts_local = nl;
+	d->nts_remote = nr;
+	if (secret_copy(&d->enc_key, &p->enc_key) < 0 ||
+	    secret_copy(&d->integ_key, &p->integ_key) < 0)
+		return -ENOMEM; /* the caller frees what was copied */
+	return 0;
 }
 
-/* Deep copy (keys included) into zeroed dst. */
-static int
-eng_sa_params_dup(struct esp_sa_params *dst, const struct esp_sa_params *src)
+void
+eng_sa_p_expand(const struct eng_sa_p *c, struct esp_sa_params *p)
 {
-	*dst = *src;
-	dst->enc_key = (struct secret){0};
-	dst->integ_key = (struct secret){0};
-	if (secret_copy(&dst->enc_key, &src->enc_key) < 0 ||
-	    secret_copy(&dst->integ_key, &src->integ_key) < 0) {
-		secret_clear(&dst->enc_key);
-		secret_clear(&dst->integ_key);
-		return -ENOMEM;
-	}
-	return 0;
+	memset(p, 0, sizeof(*p));
+	p->spi = c->spi;
+	p->inbound = c->inbound;
+	p->child_id = c->child_id;
+	memcpy(p->tunnel, c->tunnel, sizeof(p->tunnel));
+	memcpy(p->ifname, c->ifname, sizeof(p->ifname));
+	p->encr = c->encr;
+	p->integ = c->integ;
+	p->enc_key = c->enc_key; /* borrowed */
+	p->integ_key = c->integ_key;
+	p->esn = c->esn;
+	p->replay_window = c->replay_window;
+	p->family = c->family;
+	memcpy(p->local, c->local, sizeof(p->local));
+	memcpy(p->remote, c->remote, sizeof(p->remote));
+	p->udp_encap = c->udp_encap;
+	p->local_port = c->local_port;
+	p->remote_port = c->remote_port;
+	p->nts_local = c->nts_local;
+	p->nts_remote = c->nts_remote;
+	if (c->nts_local)
+		memcpy(p->ts_local, c->ts, c->nts_local * sizeof(p->ts_local[0]));
+	if (c->nts_remote)
+		memcpy(p->ts_remote, c->ts + c->nts_local, c->nts_remote * sizeof(p->ts_remote[0]));
+	p->df_bit = c->df_bit;
+	p->mtu = c->mtu;
+	p->soft_bytes = c->soft_bytes;
+	p->hard_bytes = c->hard_bytes;
+	p->seq_start = c->seq_start;
+	p->lease_limit = c->lease_limit;
 }
 
 /*
@@ -108,7 +153,7 @@ eng_store_engine_gone(struct eng_sup *sup, struct eng_group *g)
 	{
 		if (eng_sa_group(sup, sa) != g)
 			continue;
-		sa->in_engine = false;
+		eng_sa_set_in_engine(sa, false);
 		eng_sa_advance(sup, sa);
 	}
 }
@@ -129,6 +174,7 @@ eng_sa_want_lease(struct eng_sup *sup, struct eng_sa *sa)
 int
 eng_store_send(struct eng_sup *sup, struct eng_group *g, struct eng_sa *sa)
 {
+	struct esp_sa_params p;
 	struct buf b;
 	int rc;
 
@@ -139,13 +185,14 @@ eng_store_send(struct eng_sup *sup, struct eng_group *g, struct eng_sa *sa)
 	                                                    : sa->p.seq_start;
 	buf_init(&b, true);
 	sa->install_req = eng_group_req(g);
-	rc = eng_codec_install_sa(sa->install_req, &sa->p, &b);
+	eng_sa_p_expand(&sa->p, &p);
+	rc = eng_codec_install_sa(sa->install_req, &p, &b);
 	if (rc == 0)
 		rc = eng_chan_send(g, &b, -1, false);
 	buf_fini(&b);
 	if (rc < 0)
 		return rc;
-	sa->in_engine = true;
+	eng_sa_set_in_engine(sa, true);
 	sa->used = true;
 	return 0;
 }
@@ -162,7 +209,7 @@ eng_ts_eq(const struct esp_ts *a, const struct esp_ts *b, unsigned n)
 }
 
 static bool
-eng_sa_same_keys(const struct esp_sa_params *a, const struct esp_sa_params *b)
+eng_sa_same_keys(const struct eng_sa_p *a, const struct esp_sa_params *b)
 {
 	return a->encr == b->encr && a->integ == b->integ && secret_eq(&a->enc_key, &b->enc_key) &&
 	       secret_eq(&a->integ_key, &b->integ_key);
@@ -170,7 +217,7 @@ eng_sa_same_keys(const struct esp_sa_params *a, const struct esp_sa_params *b)
 
 /* Everything but the sequence state and the device name (the store fills that in). */
 static bool
-eng_sa_same(const struct esp_sa_params *a, const struct esp_sa_params *b)
+eng_sa_same(const struct eng_sa_p *a, const struct esp_sa_params *b)
 {
 	return eng_sa_same_keys(a, b) && a->spi == b->spi && a->inbound == b->inbound &&
 	       a->child_id == b->child_id && strcmp(a->tunnel, b->tunnel) == 0 &&
@@ -179,9 +226,10 @@ eng_sa_same(const struct esp_sa_params *a, const struct esp_sa_params *b)
 	       a->udp_encap == b->udp_encap && a->local_port == b->local_port &&
 	       a->remote_port == b->remote_port && a->nts_local == b->nts_local &&
 	       a->nts_remote == b->nts_remote && a->nts_local <= ESP_MAX_TS &&
-	       a->nts_remote <= ESP_MAX_TS && eng_ts_eq(a->ts_local, b->ts_local, a->nts_local) &&
-	       eng_ts_eq(a->ts_remote, b->ts_remote, a->nts_remote) && a->df_bit == b->df_bit &&
-	       a->mtu == b->mtu && a->soft_bytes == b->soft_bytes && a->hard_bytes == b->hard_bytes;
+	       a->nts_remote <= ESP_MAX_TS && eng_ts_eq(a->ts, b->ts_local, a->nts_local) &&
+	       (!a->nts_remote || eng_ts_eq(a->ts + a->nts_local, b->ts_remote, a->nts_remote)) &&
+	       a->df_bit == b->df_bit && a->mtu == b->mtu && a->soft_bytes == b->soft_bytes &&
+	       a->hard_bytes == b->hard_bytes;
 }
 
 /* Replacing an SA under the same keys keeps its sequence state: never reuse a number. */
@@ -205,8 +253,8 @@ eng_sa_new(const struct esp_sa_params *p, const struct eng_tunnel *t, struct eng
 
 	if (!sa)
 		return -ENOMEM;
-	if (eng_sa_params_dup(&sa->p, p) < 0) {
-		free(sa);
+	if (eng_sa_p_from(&sa->p, p) < 0) {
+		eng_sa_free(sa);
 		return -ENOMEM;
 	}
 	memcpy(sa->p.ifname, t->ifname, sizeof(sa->p.ifname));
@@ -246,6 +294,10 @@ eng_sa_install_as(struct eng_sup *sup, const struct esp_sa_params *p, bool manua
 		eng_sa_carry(sup, old, sa);
 	if (old)
 		eng_store_remove(sup, old);
+	if (eng_sa_link(sup, sa) < 0) {
+		eng_sa_free(sa);
+		return -ENOMEM;
+	}
 	TAILQ_INSERT_TAIL(&sup->sas, sa, entry);
 	log_info("SA %08x %s of tunnel %s stored (engine %s%s), sequence numbers from %llu",
 	         sa->p.spi, sa->p.inbound ? "in" : "out", t->name, t->g->name,

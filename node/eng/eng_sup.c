@@ -79,6 +79,11 @@ eng_sup_new(struct event_base *base, const char *engine_path, const struct eng_s
 	TAILQ_INIT(&sup->groups);
 	TAILQ_INIT(&sup->socks);
 	TAILQ_INIT(&sup->sas);
+	if (eng_index_init(sup) < 0) {
+		eng_index_fini(sup);
+		free(sup);
+		return -ENOMEM;
+	}
 	sup->lease_size = ENG_DEFAULT_LEASE;
 	sup->lease_refill_pct = ENG_DEFAULT_REFILL;
 	sup->replay_report_every = ENG_DEFAULT_RRE;
@@ -129,6 +134,7 @@ eng_sup_free(struct eng_sup *sup)
 	}
 	while ((sa = TAILQ_FIRST(&sup->sas)))
 		eng_store_remove(sup, sa);
+	eng_index_fini(sup);
 	eng_manual_seq_free(sup);
 	rt_close(sup->rt);
 	free(sup);
@@ -230,12 +236,15 @@ eng_sup_take_tunnels(struct eng_group *g, struct eng_plan_group *pg)
 	g->workers = pg->workers;
 	while ((t = TAILQ_FIRST(&g->tunnels))) {
 		TAILQ_REMOVE(&g->tunnels, t, entry);
+		eng_tunnel_unregister(g->sup, t);
 		eng_tunnel_free(t);
 	}
 	while ((t = TAILQ_FIRST(&pg->tunnels))) {
 		TAILQ_REMOVE(&pg->tunnels, t, entry);
 		t->g = g;
 		TAILQ_INSERT_TAIL(&g->tunnels, t, entry);
+		if (eng_tunnel_register(g->sup, t) < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -413,6 +422,19 @@ eng_sup_group_stats(const struct eng_group *g, char *tl, size_t cap, struct eng_
 	gs->ntunnels++;
 	eng_group_tunnel_list(g, true, tl, cap);
 	gs->tunnels = tl;
+}
+
+bool
+eng_sa_counters(const struct eng_sup *sup, uint32_t spi, bool inbound, uint64_t *packets,
+                uint64_t *bytes)
+{
+	const struct eng_sa *sa = eng_store_find(sup, spi, inbound);
+
+	if (!sa || !eng_sa_group(sup, sa))
+		return false;
+	*packets = sa->packets_base + sa->packets_cur;
+	*bytes = sa->bytes_base + sa->bytes_cur;
+	return true;
 }
 
 void

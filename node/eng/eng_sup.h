@@ -129,6 +129,13 @@ void eng_sup_walk(const struct eng_sup *sup,
                   void (*sa_fn)(void *arg, const struct eng_sa_stats *s),
                   void (*drop_fn)(void *arg, const char *reason, uint64_t count), void *arg);
 
+/*
+ * One SA's traffic as eng_sup_walk would report it (counts across engine restarts): false when
+ * no engine group holds an SA with this SPI and direction. O(1).
+ */
+bool eng_sa_counters(const struct eng_sup *sup, uint32_t spi, bool inbound, uint64_t *packets,
+                     uint64_t *bytes);
+
 /* "exited", "hung", "protocol", "stopped". */
 const char *eng_down_reason_name(enum eng_down_reason r);
 

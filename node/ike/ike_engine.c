@@ -1131,6 +1131,19 @@ ike_engine_walk(const struct ike_engine *e, void (*fn)(void *arg, const struct i
 }
 
 void
+ike_engine_walk_tunnel(struct ike_engine *e, const char *tunnel,
+                       void (*fn)(void *arg, const struct ike_sa_state *st), void *arg)
+{
+	struct ike_tun *tu = ike_tun_slot(e, tunnel, false);
+	const struct ike_sa *sa;
+
+	if (!tu)
+		return;
+	TAILQ_FOREACH(sa, &tu->sas, tun_entry)
+	fn(arg, &sa->st);
+}
+
+void
 ike_engine_stats(const struct ike_engine *e, struct ike_stats *out)
 {
 	*out = e->stats;

@@ -147,6 +147,9 @@ void ike_engine_set_wallclock(struct ike_engine *e, int64_t unix_ms, uint64_t no
 /* Walks every IKE SA (for hactl show ike-sa / ipsec-sa / tunnel); st is borrowed. */
 void ike_engine_walk(const struct ike_engine *e,
                      void (*fn)(void *arg, const struct ike_sa_state *st), void *arg);
+/* The same for the IKE SAs of one tunnel only (however many other SAs there are). */
+void ike_engine_walk_tunnel(struct ike_engine *e, const char *tunnel,
+                            void (*fn)(void *arg, const struct ike_sa_state *st), void *arg);
 
 /* Counters for `hactl show statistics` (seed 004 §10). */
 struct ike_stats {
