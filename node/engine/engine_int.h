@@ -37,7 +37,6 @@ struct event_base;
 #define ENGINE_TX_SLOTS    256          /* ESP packets queued before a flush */
 #define ENGINE_GSO_BUF     (65536 + 64) /* a TUN super-packet or a GRO datagram */
 #define ENGINE_VNET_HDR    10           /* struct virtio_net_hdr */
-#define ENGINE_SA_BUCKETS  1024         /* inbound SPI hash (power of two) */
 #define ENGINE_PRIO_CTL    0            /* libevent priority: channel, heartbeat, worker commands */
 #define ENGINE_PRIO_PKT    1            /* packet sockets and TUN queues, served after those */
 
@@ -103,7 +102,7 @@ struct engine_tunnel {
 
 struct engine_sa {
 	TAILQ_ENTRY(engine_sa) entry;
-	struct engine_sa *hnext; /* inbound: SPI hash chain */
+	struct engine_sa *hnext; /* engine_sa_hash chain */
 	struct esp_sa *esp;
 	const struct esp_sa_params *p; /* esp_sa_params(esp): no keys */
 	struct engine_tunnel *tun;     /* by name; NULL until that tunnel is attached */
@@ -114,6 +113,22 @@ struct engine_sa {
 	_Atomic size_t inner_mtu; /* outbound: the largest clear packet sent whole */
 	enum cfg_df_bit df_bit;   /* effective: the SA's, else its tunnel's */
 };
+
+/* SAs by (SPI, direction) (engine_sahash.c): buckets sized to the number of SAs. */
+struct engine_sa_hash {
+	struct engine_sa **b; /* 1 << bits chains; NULL until the first SA */
+	unsigned bits;
+	size_t n;
+};
+
+/* The SA with this SPI and direction, or NULL; O(1), never allocates (the packet path). */
+struct engine_sa *engine_sahash_find(const struct engine_sa_hash *h, uint32_t spi, bool inbound);
+/* Links sa (p set; not already linked): 0 or -ENOMEM (only the first table); may grow. */
+int engine_sahash_add(struct engine_sa_hash *h, struct engine_sa *sa);
+/* Unlinks sa if it is linked. */
+void engine_sahash_del(struct engine_sa_hash *h, struct engine_sa *sa);
+/* Frees the buckets (not the SAs). */
+void engine_sahash_fini(struct engine_sa_hash *h);
 
 /* Counters a worker writes and others read (relaxed atomics: no tearing, no ordering). */
 struct engine_wstats {
@@ -197,7 +212,7 @@ struct engine {
 	TAILQ_HEAD(, engine_sock) socks;
 	TAILQ_HEAD(, engine_tunnel) tuns;
 	TAILQ_HEAD(, engine_sa) sas;
-	struct engine_sa *in_hash[ENGINE_SA_BUCKETS];
+	struct engine_sa_hash sa_hash; /* every SA, by (SPI, direction) */
 };
 
 /* engine_main.c helpers shared with tests: none. */

@@ -4,7 +4,7 @@
  * TUN queues and its outbound SAs) and SAs (inbound by SPI in a hash, all in a list). Only
  * the main thread changes them, under the write lock; packet workers read them under the
  * read lock for one batch at a time, so an SA unlinked under the write lock can be freed as
- * soon as the lock is released.
+ * soon as the lock is released. Every SA is in engine_sahash.c's table by (SPI, direction).
  */
 #define LOG_SUBSYS "engine"
 
@@ -22,35 +22,16 @@
 #include "node/core/log.h"
 #include "node/engine/engine_int.h"
 
-static unsigned
-spi_bucket(uint32_t spi)
-{
-	return (spi * 2654435761u) >> 22 & (ENGINE_SA_BUCKETS - 1);
-}
-
 struct engine_sa *
 engine_sa_in_lookup(struct engine *e, uint32_t spi)
 {
-	for (struct engine_sa *sa = e->in_hash[spi_bucket(spi)]; sa; sa = sa->hnext) {
-		if (sa->p->spi == spi)
-			return sa;
-	}
-	return NULL;
+	return engine_sahash_find(&e->sa_hash, spi, true);
 }
 
 struct engine_sa *
 engine_sa_find(struct engine *e, uint32_t spi, bool inbound)
 {
-	struct engine_sa *sa;
-
-	if (inbound)
-		return engine_sa_in_lookup(e, spi);
-	TAILQ_FOREACH(sa, &e->sas, entry)
-	{
-		if (!sa->p->inbound && sa->p->spi == spi)
-			return sa;
-	}
-	return NULL;
+	return engine_sahash_find(&e->sa_hash, spi, inbound);
 }
 
 static struct engine_tunnel *
@@ -205,13 +186,11 @@ sa_link(struct engine *e, struct engine_sa *sa)
 
 	sa->tun = tun_find(e, p->tunnel);
 	sa->sock = sock_find(e, p->family, p->local, p->local_port);
-	if (!p->inbound && sa->tun && tun_out_add(sa->tun, sa) < 0)
+	if (engine_sahash_add(&e->sa_hash, sa) < 0)
 		return -ENOMEM;
-	if (p->inbound) {
-		unsigned b = spi_bucket(p->spi);
-
-		sa->hnext = e->in_hash[b];
-		e->in_hash[b] = sa;
+	if (!p->inbound && sa->tun && tun_out_add(sa->tun, sa) < 0) {
+		engine_sahash_del(&e->sa_hash, sa);
+		return -ENOMEM;
 	}
 	TAILQ_INSERT_TAIL(&e->sas, sa, entry);
 	return 0;
@@ -220,16 +199,9 @@ sa_link(struct engine *e, struct engine_sa *sa)
 static void
 sa_unlink(struct engine *e, struct engine_sa *sa)
 {
-	if (sa->p->inbound) {
-		struct engine_sa **pp = &e->in_hash[spi_bucket(sa->p->spi)];
-
-		while (*pp && *pp != sa)
-			pp = &(*pp)->hnext;
-		if (*pp)
-			*pp = sa->hnext;
-	} else if (sa->tun) {
+	engine_sahash_del(&e->sa_hash, sa);
+	if (!sa->p->inbound && sa->tun)
 		tun_out_del(sa->tun, sa);
-	}
 	TAILQ_REMOVE(&e->sas, sa, entry);
 }
 
@@ -499,7 +471,7 @@ engine_table_free(struct engine *e)
 		TAILQ_REMOVE(&e->sas, sa, entry);
 		sa_free(sa); /* wipes the key schedules */
 	}
-	memset(e->in_hash, 0, sizeof(e->in_hash));
+	engine_sahash_fini(&e->sa_hash);
 	while ((t = TAILQ_FIRST(&e->tuns))) {
 		TAILQ_REMOVE(&e->tuns, t, entry);
 		tun_free(e, t);
