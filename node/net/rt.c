@@ -83,14 +83,16 @@ rt_last_error(const struct rt_sock *s)
 	return s->last_error;
 }
 
-/* Sends the request in req (len bytes, sequence number seq) and collects the answer in r. */
+/*
+ * Sends the request in req (len bytes, sequence number seq) and collects the answer in r,
+ * which the caller initialised (rt_reply_init, then route_fn for a dump).
+ */
 static int
-rt_request(struct rt_sock *s, const void *req, size_t len, uint32_t seq, struct rt_reply *r)
+rt_request_into(struct rt_sock *s, const void *req, size_t len, uint32_t seq, struct rt_reply *r)
 {
 	int rc;
 
 	s->last_error[0] = '\0';
-	rt_reply_init(r);
 	if (len == 0)
 		return -EINVAL;
 	if (mnl_socket_sendto(s->nl, req, len) < 0)
@@ -114,6 +116,13 @@ rt_request(struct rt_sock *s, const void *req, size_t len, uint32_t seq, struct 
 	if (r->error)
 		snprintf(s->last_error, sizeof(s->last_error), "%s", r->msg);
 	return r->error;
+}
+
+static int
+rt_request(struct rt_sock *s, const void *req, size_t len, uint32_t seq, struct rt_reply *r)
+{
+	rt_reply_init(r);
+	return rt_request_into(s, req, len, seq, r);
 }
 
 static uint32_t
@@ -158,6 +167,24 @@ rt_link_get(struct rt_sock *s, unsigned ifindex, unsigned *flags, uint32_t *mtu)
 		return -ENODEV;
 	*flags = r.ifflags;
 	*mtu = r.mtu;
+	return 0;
+}
+
+int
+rt_link_hwaddr(struct rt_sock *s, unsigned ifindex, uint8_t mac[6])
+{
+	_Alignas(struct nlmsghdr) uint8_t req[RT_MSG_MAX];
+	uint32_t seq = rt_next_seq(s);
+	struct rt_reply r;
+	int rc = rt_request(s, req, rt_msg_link_get_index(req, seq, ifindex), seq, &r);
+
+	if (rc < 0)
+		return rc;
+	if (!r.have_link)
+		return -ENODEV;
+	if (!r.have_hwaddr)
+		return -EAFNOSUPPORT;
+	memcpy(mac, r.hwaddr, sizeof(r.hwaddr));
 	return 0;
 }
 
@@ -231,4 +258,17 @@ int
 rt_route_del(struct rt_sock *s, const struct rt_route *r)
 {
 	return rt_route(s, RT_ROUTE_DEL, r);
+}
+
+int
+rt_route_dump(struct rt_sock *s, int family, rt_route_fn fn, void *arg)
+{
+	_Alignas(struct nlmsghdr) uint8_t req[RT_MSG_MAX];
+	uint32_t seq = rt_next_seq(s);
+	struct rt_reply r;
+
+	rt_reply_init(&r);
+	r.route_fn = fn;
+	r.route_arg = arg;
+	return rt_request_into(s, req, rt_msg_route_dump(req, seq, family), seq, &r);
 }

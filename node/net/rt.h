@@ -49,6 +49,9 @@ int rt_link_index(struct rt_sock *s, const char *name, unsigned *ifindex);
 int rt_link_set_up(struct rt_sock *s, unsigned ifindex, bool up);
 /* Sets the link's MTU. Returns 0 or -errno. */
 int rt_link_set_mtu(struct rt_sock *s, unsigned ifindex, uint32_t mtu);
+/* The link's 6-byte hardware address. Returns 0, -ENODEV, -EAFNOSUPPORT (the link has no
+ * Ethernet address, e.g. a TUN device) or -errno. */
+int rt_link_hwaddr(struct rt_sock *s, unsigned ifindex, uint8_t mac[6]);
 /* Reads flags (IFF_*) and MTU of a link. Returns 0 or -errno. */
 int rt_link_get(struct rt_sock *s, unsigned ifindex, unsigned *flags, uint32_t *mtu);
 
@@ -67,5 +70,13 @@ int rt_addr_del(struct rt_sock *s, unsigned ifindex, const struct rt_prefix *p);
 int rt_route_add(struct rt_sock *s, const struct rt_route *r);
 int rt_route_replace(struct rt_sock *s, const struct rt_route *r);
 int rt_route_del(struct rt_sock *s, const struct rt_route *r);
+
+/*
+ * Calls fn for each unicast route of `family` in every table (table 0 = main, as in struct
+ * rt_route), before returning. The route is borrowed for the call; fn must not use s.
+ * Returns 0 or -errno (-ETIMEDOUT, -EBADMSG for a malformed dump).
+ */
+typedef void (*rt_route_fn)(void *arg, const struct rt_route *r);
+int rt_route_dump(struct rt_sock *s, int family, rt_route_fn fn, void *arg);
 
 #endif

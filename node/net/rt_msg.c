@@ -54,13 +54,105 @@ rt_link_attr_cb(const struct nlattr *a, void *data)
 		}
 		r->mtu = mnl_attr_get_u32(a);
 		break;
+	case IFLA_ADDRESS:
+		/* Ethernet-like links only; a TUN device has none, others other lengths */
+		if (mnl_attr_get_payload_len(a) == sizeof(r->hwaddr)) {
+			memcpy(r->hwaddr, mnl_attr_get_payload(a), sizeof(r->hwaddr));
+			r->have_hwaddr = true;
+		}
+		break;
 	default:
 		break;
 	}
 	return MNL_CB_OK;
 }
 
-/* RTM_NEWLINK: the answer to a link query. Other data messages are counted and skipped. */
+static size_t
+rt_addr_len(int family)
+{
+	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
+}
+
+/* A route's attributes; addresses must have the family's exact length. */
+struct rt_route_parse {
+	struct rt_route *rt;
+	size_t alen;
+	bool bad;
+};
+
+static int
+rt_route_attr_cb(const struct nlattr *a, void *data)
+{
+	struct rt_route_parse *rp = data;
+	uint16_t type = mnl_attr_get_type(a);
+
+	switch (type) {
+	case RTA_DST:
+	case RTA_GATEWAY:
+		if (mnl_attr_get_payload_len(a) != rp->alen) {
+			rp->bad = true;
+			return MNL_CB_ERROR;
+		}
+		memcpy(type == RTA_DST ? rp->rt->dst : rp->rt->gw, mnl_attr_get_payload(a),
+		       rp->alen);
+		if (type == RTA_GATEWAY)
+			rp->rt->has_gw = true;
+		break;
+	case RTA_OIF:
+	case RTA_PRIORITY:
+	case RTA_TABLE:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0) {
+			rp->bad = true;
+			return MNL_CB_ERROR;
+		}
+		if (type == RTA_OIF)
+			rp->rt->ifindex = mnl_attr_get_u32(a);
+		else if (type == RTA_PRIORITY)
+			rp->rt->metric = mnl_attr_get_u32(a);
+		else
+			rp->rt->table = mnl_attr_get_u32(a);
+		break;
+	default:
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* RTM_NEWROUTE of a dump: unicast routes go to r->route_fn, the rest is skipped. */
+static int
+rt_route_msg(const struct nlmsghdr *nlh, struct rt_parse *ps)
+{
+	struct rtmsg rtm;
+	struct rt_route rt;
+	struct rt_route_parse rp = {.rt = &rt};
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(rtm)) {
+		ps->bad = true;
+		return MNL_CB_ERROR;
+	}
+	memcpy(&rtm, mnl_nlmsg_get_payload(nlh), sizeof(rtm));
+	rp.alen = rt_addr_len(rtm.rtm_family);
+	if (!ps->r->route_fn || rtm.rtm_type != RTN_UNICAST || !rp.alen)
+		return MNL_CB_OK;
+	if (rtm.rtm_dst_len > rp.alen * 8) {
+		ps->bad = true;
+		return MNL_CB_ERROR;
+	}
+	memset(&rt, 0, sizeof(rt));
+	rt.family = rtm.rtm_family;
+	rt.dst_len = rtm.rtm_dst_len;
+	rt.table = rtm.rtm_table;
+	if (mnl_attr_parse(nlh, sizeof(rtm), rt_route_attr_cb, &rp) != MNL_CB_OK || rp.bad) {
+		ps->bad = true;
+		return MNL_CB_ERROR;
+	}
+	if (rt.table == RT_TABLE_MAIN)
+		rt.table = 0; /* struct rt_route's spelling of the main table */
+	ps->r->route_fn(ps->r->route_arg, &rt);
+	return MNL_CB_OK;
+}
+
+/* RTM_NEWLINK: the answer to a link query; RTM_NEWROUTE: a dump's. Others are skipped. */
 static int
 rt_data_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -68,6 +160,8 @@ rt_data_cb(const struct nlmsghdr *nlh, void *data)
 	struct ifinfomsg ifi;
 
 	ps->r->nmsgs++;
+	if (nlh->nlmsg_type == RTM_NEWROUTE)
+		return rt_route_msg(nlh, ps);
 	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return MNL_CB_OK;
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(ifi)) {
@@ -77,6 +171,7 @@ rt_data_cb(const struct nlmsghdr *nlh, void *data)
 	memcpy(&ifi, mnl_nlmsg_get_payload(nlh), sizeof(ifi));
 	ps->r->ifname[0] = '\0';
 	ps->r->mtu = 0;
+	ps->r->have_hwaddr = false;
 	if (mnl_attr_parse(nlh, sizeof(ifi), rt_link_attr_cb, ps) != MNL_CB_OK) {
 		ps->bad = true;
 		return MNL_CB_ERROR;
@@ -240,12 +335,6 @@ rt_put_header(void *buf, uint32_t seq, uint16_t type, uint16_t flags)
 	return nlh;
 }
 
-static size_t
-rt_addr_len(int family)
-{
-	return family == AF_INET ? 4 : family == AF_INET6 ? 16 : 0;
-}
-
 size_t
 rt_msg_link_get_name(void *buf, uint32_t seq, const char *name)
 {
@@ -357,5 +446,20 @@ rt_msg_route(void *buf, uint32_t seq, enum rt_route_op op, const struct rt_route
 	if (r->has_gw)
 		mnl_attr_put(nlh, RTA_GATEWAY, alen, r->gw);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, r->metric);
+	return nlh->nlmsg_len;
+}
+
+size_t
+rt_msg_route_dump(void *buf, uint32_t seq, int family)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	if (!rt_addr_len(family))
+		return 0;
+	nlh = rt_put_header(buf, seq, RTM_GETROUTE, 0);
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
 	return nlh->nlmsg_len;
 }

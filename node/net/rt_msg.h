@@ -26,7 +26,13 @@ struct rt_reply {
 	unsigned ifflags; /* IFF_* */
 	uint32_t mtu;     /* IFLA_MTU, 0 if absent */
 	char ifname[16];  /* IFLA_IFNAME, "" if absent */
-	unsigned nmsgs;   /* messages seen (for tests) */
+	bool have_hwaddr; /* IFLA_ADDRESS was a 6-byte (Ethernet) address */
+	uint8_t hwaddr[6];
+	unsigned nmsgs; /* messages seen (for tests) */
+	/* set by the caller after rt_reply_init: receives each unicast RTM_NEWROUTE of a dump
+	 * (rt.h's rt_route_fn); routes of other types (local, broadcast ...) are skipped */
+	rt_route_fn route_fn;
+	void *route_arg;
 };
 
 void rt_reply_init(struct rt_reply *r);
@@ -53,6 +59,12 @@ size_t rt_msg_link_get_index(void *buf, uint32_t seq, unsigned ifindex);
 size_t rt_msg_link_set(void *buf, uint32_t seq, unsigned ifindex, bool set_up, bool up,
                        uint32_t mtu);
 size_t rt_msg_addr(void *buf, uint32_t seq, bool add, unsigned ifindex, const struct rt_prefix *p);
+
+/*
+ * A dump of the routes of one family (AF_INET or AF_INET6) in every table: NLM_F_DUMP, no
+ * ack (the dump ends with NLMSG_DONE). Returns the length or 0 for an unknown family.
+ */
+size_t rt_msg_route_dump(void *buf, uint32_t seq, int family);
 
 enum rt_route_op { RT_ROUTE_ADD, RT_ROUTE_REPLACE, RT_ROUTE_DEL };
 size_t rt_msg_route(void *buf, uint32_t seq, enum rt_route_op op, const struct rt_route *r);

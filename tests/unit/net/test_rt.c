@@ -138,6 +138,23 @@ test_tun_lifetime(void **state)
 	close(fd3);
 }
 
+/* Metrics (as bits, < 32) of the main-table routes to dst/24 through ifindex. */
+struct dump_find {
+	uint8_t dst[4];
+	unsigned ifindex;
+	uint32_t metrics;
+};
+
+static void
+dump_find_cb(void *arg, const struct rt_route *r)
+{
+	struct dump_find *f = arg;
+
+	if (r->family == AF_INET && r->table == 0 && r->dst_len == 24 &&
+	    memcmp(r->dst, f->dst, 4) == 0 && r->ifindex == f->ifindex && r->metric < 32)
+		f->metrics |= 1u << r->metric;
+}
+
 static void
 test_addr_route(void **state)
 {
@@ -170,9 +187,21 @@ test_addr_route(void **state)
 	assert_int_equal(rt_route_add(s, &r), 0);
 	assert_true(cmd_has("ip -4 route show 10.2.0.0/24", "metric 5"));
 	assert_true(cmd_has("ip -4 route show 10.2.0.0/24", "metric 10"));
+	/* the dump sees both, by metric and device */
+	struct dump_find f = {.dst = {10, 2, 0, 0}, .ifindex = idx};
+	assert_int_equal(rt_route_dump(s, AF_INET, dump_find_cb, &f), 0);
+	assert_int_equal(f.metrics, (1u << 5) | (1u << 10));
+	assert_int_equal(rt_route_dump(s, AF_INET6, dump_find_cb, &f), 0);
 	assert_int_equal(rt_route_del(s, &r), 0);
 	assert_int_equal(rt_route_del(s, &r), -ESRCH);
 	assert_false(cmd_has("ip -4 route show 10.2.0.0/24", "metric 10"));
+	f.metrics = 0;
+	assert_int_equal(rt_route_dump(s, AF_INET, dump_find_cb, &f), 0);
+	assert_int_equal(f.metrics, 1u << 5);
+	/* a TUN device has no hardware address; loopback's is 6 zero bytes */
+	uint8_t mac[6];
+	assert_int_equal(rt_link_hwaddr(s, idx, mac), -EAFNOSUPPORT);
+	assert_int_equal(rt_link_hwaddr(s, 1, mac), 0);
 	/* setting the link down withdraws its routes (what a hung engine's tunnels rely on) */
 	assert_true(cmd_has("ip -4 route show 10.2.0.0/24", "metric 5"));
 	assert_int_equal(rt_link_set_up(s, idx, false), 0);

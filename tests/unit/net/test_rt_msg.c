@@ -250,14 +250,155 @@ test_builders(void **state)
 	assert_int_equal(nlh->nlmsg_type, RTM_DELROUTE);
 }
 
+/* ---- route dumps ---------------------------------------------------------------------- */
+
+struct seen {
+	struct rt_route r[8];
+	unsigned n;
+};
+
+static void
+collect(void *arg, const struct rt_route *r)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8)
+		s->r[s->n++] = *r;
+}
+
+static void
+put_route(struct dgram *d, int family, uint8_t type, uint8_t table, const uint8_t *dst,
+          uint8_t dst_len, uint32_t oif, uint32_t metric)
+{
+	struct nlmsghdr *nlh = put_msg(d, RTM_NEWROUTE, NLM_F_MULTI, SEQ, PORT);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_dst_len = dst_len;
+	rtm->rtm_table = table;
+	rtm->rtm_type = type;
+	if (dst)
+		mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, oif);
+	mnl_attr_put_u32(nlh, RTA_PRIORITY, metric);
+	close_msg(d, nlh);
+}
+
+static void
+test_route_dump(void **state)
+{
+	static const uint8_t p4[4] = {172, 168, 3, 0};
+	static const uint8_t p6[16] = {0x20, 0x01, 0x0d, 0xb8};
+	struct dgram d = {0};
+	struct rt_reply r;
+	struct seen s = {0};
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	put_route(&d, AF_INET, RTN_UNICAST, RT_TABLE_MAIN, p4, 24, 7, 5);
+	put_route(&d, AF_INET, RTN_LOCAL, RT_TABLE_LOCAL, p4, 32, 7, 0); /* skipped */
+	put_route(&d, AF_INET6, RTN_UNICAST, RT_TABLE_MAIN, p6, 32, 9, 10);
+	put_route(&d, AF_INET, RTN_UNICAST, 100, NULL, 0, 3, 0); /* a default route, table 100 */
+	rt_reply_init(&r);
+	r.route_fn = collect;
+	r.route_arg = &s;
+	/* no NLMSG_DONE yet: more datagrams are needed */
+	assert_int_equal(rt_reply_parse(d.b, d.len, SEQ, PORT, &r), 1);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.r[0].family, AF_INET);
+	assert_memory_equal(s.r[0].dst, p4, 4);
+	assert_int_equal(s.r[0].dst_len, 24);
+	assert_int_equal(s.r[0].ifindex, 7);
+	assert_int_equal(s.r[0].metric, 5);
+	assert_int_equal(s.r[0].table, 0); /* main */
+	assert_int_equal(s.r[1].family, AF_INET6);
+	assert_memory_equal(s.r[1].dst, p6, 16);
+	assert_int_equal(s.r[1].metric, 10);
+	assert_int_equal(s.r[2].dst_len, 0);
+	assert_int_equal(s.r[2].table, 100);
+	/* the end of the dump */
+	memset(&d, 0, sizeof(d));
+	nlh = put_msg(&d, NLMSG_DONE, NLM_F_MULTI, SEQ, PORT);
+	mnl_nlmsg_put_extra_header(nlh, sizeof(int));
+	close_msg(&d, nlh);
+	assert_int_equal(rt_reply_parse(d.b, d.len, SEQ, PORT, &r), 0);
+	assert_int_equal(r.error, 0);
+	/* without a callback routes are skipped, not an error */
+	rt_reply_init(&r);
+	memset(&d, 0, sizeof(d));
+	put_route(&d, AF_INET, RTN_UNICAST, RT_TABLE_MAIN, p4, 24, 7, 5);
+	assert_int_equal(rt_reply_parse(d.b, d.len, SEQ, PORT, &r), 1);
+}
+
+static void
+test_route_dump_malformed(void **state)
+{
+	static const uint8_t p4[4] = {10, 0, 0, 0};
+	struct dgram d = {0};
+	struct rt_reply r;
+	struct seen s = {0};
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	(void)state;
+	/* an IPv4 route whose RTA_DST has 16 bytes */
+	nlh = put_msg(&d, RTM_NEWROUTE, NLM_F_MULTI, SEQ, PORT);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_type = RTN_UNICAST;
+	rtm->rtm_dst_len = 8;
+	mnl_attr_put(nlh, RTA_DST, 16, d.b); /* any 16 bytes */
+	close_msg(&d, nlh);
+	rt_reply_init(&r);
+	r.route_fn = collect;
+	r.route_arg = &s;
+	assert_int_equal(rt_reply_parse(d.b, d.len, SEQ, PORT, &r), -EBADMSG);
+	/* a prefix length beyond the family's */
+	memset(&d, 0, sizeof(d));
+	put_route(&d, AF_INET, RTN_UNICAST, RT_TABLE_MAIN, p4, 33, 1, 0);
+	assert_int_equal(rt_reply_parse(d.b, d.len, SEQ, PORT, &r), -EBADMSG);
+	/* a short metric */
+	memset(&d, 0, sizeof(d));
+	nlh = put_msg(&d, RTM_NEWROUTE, NLM_F_MULTI, SEQ, PORT);
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u16(nlh, RTA_PRIORITY, 5);
+	close_msg(&d, nlh);
+	assert_int_equal(rt_reply_parse(d.b, d.len, SEQ, PORT, &r), -EBADMSG);
+	/* every truncation of a good route message is rejected or parsed, never overread */
+	memset(&d, 0, sizeof(d));
+	put_route(&d, AF_INET, RTN_UNICAST, RT_TABLE_MAIN, p4, 8, 1, 0);
+	for (size_t n = 1; n < d.len; n++) {
+		_Alignas(struct nlmsghdr) uint8_t cut[4096];
+
+		memcpy(cut, d.b, n);
+		rt_reply_init(&r);
+		r.route_fn = collect;
+		r.route_arg = &s;
+		assert_true(rt_reply_parse(cut, n, SEQ, PORT, &r) < 0);
+	}
+	assert_int_equal(s.n, 0);
+	assert_int_equal(rt_msg_route_dump(d.b, 1, AF_UNSPEC), 0);
+	nlh = (struct nlmsghdr *)d.b;
+	assert_true(rt_msg_route_dump(d.b, 1, AF_INET6) > 0);
+	assert_int_equal(nlh->nlmsg_type, RTM_GETROUTE);
+	assert_true(nlh->nlmsg_flags & NLM_F_DUMP);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_ack),           cmocka_unit_test(test_error_with_text),
-	        cmocka_unit_test(test_link_then_ack), cmocka_unit_test(test_foreign),
-	        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_truncation_sweep),
+	        cmocka_unit_test(test_ack),
+	        cmocka_unit_test(test_error_with_text),
+	        cmocka_unit_test(test_link_then_ack),
+	        cmocka_unit_test(test_foreign),
+	        cmocka_unit_test(test_malformed),
+	        cmocka_unit_test(test_truncation_sweep),
 	        cmocka_unit_test(test_builders),
+	        cmocka_unit_test(test_route_dump),
+	        cmocka_unit_test(test_route_dump_malformed),
 	};
 
 	return cmocka_run_group_tests_name("rt_msg", tests, NULL, NULL);
