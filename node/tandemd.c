@@ -23,6 +23,7 @@
 #include "node/core/hex.h"
 #include "node/ctl/ctl_server.h"
 #include "node/tandemd_eng.h"
+#include "node/tandemd_ha.h"
 #include "node/tandemd_ike.h"
 #include "node/tandemd_int.h"
 
@@ -119,6 +120,7 @@ tandemd_reload(struct tandemd *d)
 	tandemd_install_config(d, cfg);
 	tandemd_eng_apply(d);              /* engines (tandemd_eng.c) */
 	tandemd_ike_apply(d->ike, d->cfg); /* IKE (tandemd_ike.c), after the engines' sockets */
+	tandemd_ha_apply(d);               /* VIPs and routes by cost (tandemd_ha.c) */
 	log_info("reloaded %s: digest %.12s, %u tunnel(s), %u warning(s)", d->opts.config_path,
 	         d->digest, cfg_count_tunnels(cfg), cfg->nwarnings);
 }
@@ -196,6 +198,8 @@ tandemd_ctl(void *arg, const struct ctl_request *req, struct buf *resp)
 		return tandemd_ike_ctl(d, req, resp); /* IKE (tandemd_ike_ctl.c) */
 	case CTL_CMD_SHOW_ENGINES:                    /* engines (tandemd_eng.c) */
 		return tandemd_eng_ctl(d, req, resp);
+	case CTL_CMD_SHOW_ROUTES: /* VIPs and routes by cost (tandemd_ha.c) */
+		return tandemd_ha_ctl(d, req, resp);
 	}
 	return -ENOTSUP;
 }
@@ -320,6 +324,10 @@ tandemd_start(struct tandemd *d)
 		return rc;
 	}
 	tandemd_ike_apply(d->ike, d->cfg);
+	/* VIPs and routes by cost (tandemd_ha.c): after the engines and IKE it watches */
+	rc = tandemd_ha_start(d);
+	if (rc < 0)
+		return rc;
 	return 0;
 }
 
@@ -334,6 +342,7 @@ tandemd_free(struct tandemd *d)
 {
 	if (!d)
 		return;
+	tandemd_ha_free(d);       /* VIPs and routes stay for the next owner */
 	tandemd_ike_free(d->ike); /* IKE first: it sends through the engines' sockets */
 	tandemd_eng_free(d);      /* engines (tandemd_eng.c): stopped before the event base goes */
 	ctl_server_free(d->ctl);

@@ -18,6 +18,7 @@
 #include "node/core/log.h"
 #include "node/eng/eng_sup.h"
 #include "node/ike/ike_engine.h"
+#include "node/tandemd_ha.h"
 #include "node/tandemd_ike.h"
 #include "node/tandemd_int.h"
 
@@ -121,6 +122,26 @@ tandemd_eng_lifetime(void *arg, uint32_t spi, bool inbound, bool hard, uint64_t 
 	tandemd_ike_kick(d->ike);
 }
 
+/* An engine serves again or stopped: its tunnels' routes by cost follow (tandemd_ha.c). */
+static void
+tandemd_eng_up(void *arg, const char *group, unsigned restarts)
+{
+	char why[32];
+
+	snprintf(why, sizeof(why), "restarts %u", restarts);
+	tandemd_ha_engine_changed(arg, group, true, why);
+}
+
+static void
+tandemd_eng_down(void *arg, const char *group, enum eng_down_reason reason, uint64_t detect_ms)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "%s, detected in %llu ms", eng_down_reason_name(reason),
+	         (unsigned long long)detect_ms);
+	tandemd_ha_engine_changed(arg, group, false, why);
+}
+
 /* IKE on port 4500 that an engine (or, while none runs, the supervisor) received. */
 static void
 tandemd_eng_ike_packet(void *arg, const struct sockaddr_storage *src,
@@ -140,6 +161,8 @@ tandemd_eng_start(struct tandemd *d)
 	        .replay_report = tandemd_eng_replay_report,
 	        .lifetime = tandemd_eng_lifetime,
 	        .ike_packet = tandemd_eng_ike_packet,
+	        .engine_up = tandemd_eng_up,
+	        .engine_down = tandemd_eng_down,
 	};
 	char path[PATH_MAX];
 	int rc;

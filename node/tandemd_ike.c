@@ -27,6 +27,7 @@
 #include "node/eng/eng_sup.h"
 #include "node/ike/ike_const.h"
 #include "node/ike/ike_engine.h"
+#include "node/tandemd_ha.h"
 #include "node/tandemd_int.h"
 
 #define TI_MAX_DGRAM 65535
@@ -310,7 +311,8 @@ ti_tunnel_get(struct tandemd_ike *ti, const char *name)
 static void
 ti_obs_tunnel(void *arg, const char *tunnel, bool up, const char *reason)
 {
-	struct ti_tunnel *t = ti_tunnel_get(arg, tunnel);
+	struct tandemd_ike *ti = arg;
+	struct ti_tunnel *t = ti_tunnel_get(ti, tunnel);
 
 	log_info("tunnel %s %s: %s", tunnel, up ? "up" : "down", reason ? reason : "");
 	if (!t)
@@ -318,6 +320,7 @@ ti_obs_tunnel(void *arg, const char *tunnel, bool up, const char *reason)
 	t->up = up;
 	t->changed_unix = clk_real_sec();
 	snprintf(t->reason, sizeof(t->reason), "%s", reason ? reason : "");
+	tandemd_ha_tunnel_changed(ti->d, tunnel, up, reason); /* routes by cost */
 }
 
 static void

@@ -65,6 +65,10 @@ static const struct hactl_cmd hactl_cmds[] = {
          "[GROUP]",
          "crypto engines: state, pid, restarts, failure detection time, SA counters, drops",
          hactl_cmd_show_engines},
+        {{"show", "routes", NULL},
+         "",
+         "routes by cost: installed or withdrawn and why, which tunnel carries each prefix; VIPs",
+         hactl_cmd_show_routes},
 };
 #define HACTL_NCMDS (sizeof(hactl_cmds) / sizeof(hactl_cmds[0]))
 

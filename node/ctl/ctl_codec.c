@@ -127,6 +127,9 @@ ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req)
 		req->cmd = CTL_CMD_SHOW_ENGINES;
 		rc = ctl_copy_group(req, m->show_engines->group);
 		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_ROUTES:
+		req->cmd = CTL_CMD_SHOW_ROUTES;
+		break;
 	case TANDEM__CTL__V1__REQUEST__CMD_REKEY:
 		req->cmd = m->rekey->kind == TANDEM__CTL__V1__REKEY_REQUEST__KIND__IPSEC
 		                   ? CTL_CMD_REKEY_IPSEC_SA

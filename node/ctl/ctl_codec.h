@@ -31,6 +31,8 @@ enum ctl_cmd {
 	CTL_CMD_REKEY_IPSEC_SA,
 	/* crypto engines (ctl_encode_show_engines) */
 	CTL_CMD_SHOW_ENGINES = 30,
+	/* HA data plane (ctl_codec_ha.h) */
+	CTL_CMD_SHOW_ROUTES = 50,
 };
 
 /* A decoded request. Strings, if any, are copied in; nothing borrows the input bytes. */
