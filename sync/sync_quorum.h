@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libquorum in a libevent loop, for sync_cpg.c only: notifications (V1 model, with the ring
+ * id they are for) are passed on as they come; the replication layer acts on the callback for
+ * the current membership, never on a polled value (TESTBED.md, "Arbiter").
+ */
+#ifndef TANDEM_SYNC_SYNC_QUORUM_H
+#define TANDEM_SYNC_SYNC_QUORUM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct event_base;
+struct sync_quorum;
+
+struct sync_quorum_cb {
+	void (*notify)(void *arg, bool quorate, uint32_t ring_node, uint64_t ring_seq);
+	/* the connection failed (corosync went away): the owner closes and reconnects */
+	void (*failed)(void *arg);
+};
+
+/* Connects and starts tracking. Returns 0, -ENOTCONN (corosync not there) or -ENOMEM. */
+int sync_quorum_open(struct event_base *base, const struct sync_quorum_cb *cb, void *arg,
+                     struct sync_quorum **out);
+/* NULL-safe. */
+void sync_quorum_close(struct sync_quorum *q);
+
+#endif

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The local node's role, recomputed after every input that can change it: faults first (no
+ * corosync, no quorum confirmed for the current ring, a full replication queue), then the
+ * store (a node not in sync is STARTING until a snapshot completes, or bootstraps the cluster
+ * when no member holds a store), then ha_elect over the records every member published, in
+ * the group's total order, so every node reaches the same answer.
+ */
+#define LOG_SUBSYS "sync"
+#include <stdio.h>
+#include <string.h>
+
+#include "node/core/log.h"
+#include "sync/sync_int.h"
+
+/* ---- bootstrap ------------------------------------------------------------------------- */
+
+/*
+ * A node not in sync becomes in sync by a snapshot, or, when no member holds the store (no
+ * record says in sync or active), by bootstrapping: the member with the newest store (highest
+ * store commit; the lowest id on a tie) takes its own store as the cluster's. Everyone waits
+ * for the records of every member first (at most SYNC_NORECORD_MS after it joined), so all
+ * members pick the same node.
+ */
+static void
+sync_bootstrap(struct sync *s)
+{
+	uint32_t best = s->o.node_id;
+	uint64_t best_commit = sync_store_max_commit(s->store);
+
+	for (size_t i = 0; i < SYNC_MAX_NODES; i++) {
+		const struct sync_peer *p = &s->peers[i];
+
+		if (!p->used || !p->member || p->id == s->o.node_id)
+			continue;
+		if (!p->rec_valid) {
+			if (s->now_ms < p->joined_ms + SYNC_NORECORD_MS)
+				return; /* its record is on its way */
+			continue;
+		}
+		if (p->rec.in_sync || p->rec.role == HA_ROLE_ACTIVE)
+			return; /* it holds the store: wait for its snapshot */
+		if (p->rec.store_commit > best_commit ||
+		    (p->rec.store_commit == best_commit && p->id < best)) {
+			best = p->id;
+			best_commit = p->rec.store_commit;
+		}
+	}
+	if (best != s->o.node_id)
+		return;
+	log_info("node %u: no member holds the replicated store: starting the cluster from ours "
+	         "(commit %llu)",
+	         s->o.node_id, (unsigned long long)best_commit);
+	s->in_sync = true;
+	s->rec_dirty = true;
+}
+
+/* ---- election ---------------------------------------------------------------------------- */
+
+static void
+node_of(const struct sync *s, const struct sync_peer *p, struct ha_node *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->id = p->id;
+	if (p->id == s->o.node_id) {
+		n->priority = s->o.priority;
+		n->role = s->role;
+		n->member = true;
+		n->quorate = sync_quorum_current(s);
+		n->in_sync = s->in_sync;
+		n->engines_ok = s->engines_up >= s->engines_total;
+		memcpy(n->digest, s->o.digest, HA_DIGEST_LEN);
+		return;
+	}
+	n->priority = (uint8_t)(p->rec.priority > 255 ? 255 : p->rec.priority);
+	n->role = p->rec.role;
+	n->member = p->member;
+	n->quorate = p->rec.quorate;
+	n->in_sync = p->rec.in_sync;
+	n->engines_ok = p->rec.engines_up >= p->rec.engines_total;
+	if (p->rec.has_digest)
+		memcpy(n->digest, p->rec.digest, HA_DIGEST_LEN);
+}
+
+/*
+ * The reference configuration: the current active's; without one, that of the in-sync
+ * member with the highest priority (lowest id on a tie), the same on every node, so two
+ * nodes with different configurations never both elect themselves.
+ */
+static uint32_t
+reference_of(const struct ha_node *n, size_t cnt)
+{
+	const struct ha_node *best = NULL;
+
+	for (size_t i = 0; i < cnt; i++)
+		if (n[i].member && n[i].role == HA_ROLE_ACTIVE)
+			return n[i].id;
+	for (size_t i = 0; i < cnt; i++) {
+		if (!n[i].member || !n[i].in_sync)
+			continue;
+		if (!best || n[i].priority > best->priority ||
+		    (n[i].priority == best->priority && n[i].id < best->id))
+			best = &n[i];
+	}
+	return best ? best->id : 0;
+}
+
+static enum ha_role
+sync_elect(struct sync *s, char *why, size_t whylen)
+{
+	struct ha_node nodes[SYNC_MAX_NODES];
+	struct sync_peer *who[SYNC_MAX_NODES];
+	enum ha_why w[SYNC_MAX_NODES];
+	size_t n = 0, self = 0;
+	uint32_t el;
+
+	for (size_t i = 0; i < SYNC_MAX_NODES; i++) {
+		struct sync_peer *p = &s->peers[i];
+
+		if (!p->used || !p->member)
+			continue;
+		if (p->id != s->o.node_id && !p->rec_valid)
+			continue; /* not known yet: not eligible */
+		if (p->id == s->o.node_id)
+			self = n;
+		who[n] = p;
+		node_of(s, p, &nodes[n++]);
+	}
+	s->reference = reference_of(nodes, n);
+	el = ha_elect(nodes, n, s->reference, s->o.preempt, w);
+	for (size_t i = 0; i < n; i++)
+		who[i]->why = w[i];
+	s->elected = el;
+	if (el == s->o.node_id)
+		return HA_ROLE_ACTIVE;
+	if (w[self] == HA_WHY_ENGINES) {
+		snprintf(why, whylen, "crypto engines down (%u of %u serving)", s->engines_up,
+		         s->engines_total);
+		return HA_ROLE_FAULTED;
+	}
+	if (w[self] == HA_WHY_DIGEST)
+		snprintf(why, whylen, "configuration digest differs from node %u's", s->reference);
+	return HA_ROLE_STANDBY;
+}
+
+/* ---- the role ------------------------------------------------------------------------------ */
+
+static void
+set_role(struct sync *s, enum ha_role now, const char *why)
+{
+	enum ha_role old = s->role;
+
+	snprintf(s->fault, sizeof(s->fault), "%s", why);
+	if (now == old)
+		return;
+	s->role = now;
+	s->role_changes++;
+	s->rec_dirty = true;
+	log_info("node %u: %s -> %s%s%s", s->o.node_id, ha_role_str(old), ha_role_str(now),
+	         why[0] ? ": " : "", why);
+	if (old == HA_ROLE_ACTIVE) {
+		/* what was not delivered is never safe: the host drops its held datagrams */
+		sync_pending_clear(s);
+		sync_snap_tx_abort(s, "no longer active");
+	}
+	if (now == HA_ROLE_ACTIVE)
+		sync_activate_numbering(s);
+	/* the record first: what the host does next (an activated engine's changes) follows it */
+	sync_record_publish(s, false);
+	if (s->h.role_changed)
+		s->h.role_changed(s->harg, old, now, why);
+	if (now == HA_ROLE_ACTIVE)
+		sync_snap_tx_consider(s);
+}
+
+void
+sync_role_evaluate(struct sync *s)
+{
+	char why[SYNC_TEXT_MAX] = "";
+	enum ha_role now;
+
+	if (!s->connected) {
+		snprintf(why, sizeof(why), "not connected to corosync");
+		now = HA_ROLE_FAULTED;
+	} else if (!s->quorum_known || !s->quorate) {
+		snprintf(why, sizeof(why), "no quorum");
+		now = HA_ROLE_FAULTED;
+	} else if (!sync_quorum_current(s)) {
+		/*
+		 * A new ring whose quorum callback has not come yet (TESTBED.md: a polled value can
+		 * be stale). Nothing changes on the old value: no promotion, no bootstrap, and the
+		 * active releases nothing (sync_pending_release) until the callback for this ring
+		 * says quorate; if it says not quorate, the node steps down then.
+		 */
+		return;
+	} else if (s->queue_full) {
+		snprintf(why, sizeof(why), "replication queue full");
+		now = HA_ROLE_FAULTED;
+	} else {
+		if (!s->in_sync)
+			sync_bootstrap(s);
+		if (!s->in_sync) {
+			snprintf(why, sizeof(why), "waiting for a snapshot of the store");
+			now = HA_ROLE_STARTING;
+		} else {
+			now = sync_elect(s, why, sizeof(why));
+		}
+	}
+	if (now != HA_ROLE_ACTIVE && s->elected == s->o.node_id)
+		s->elected = 0;
+	set_role(s, now, why);
+}
