@@ -197,31 +197,33 @@ tc_drop_fn(void *arg, const char *reason, uint64_t count)
 static int
 tc_show_statistics(struct tandemd *d, struct buf *resp)
 {
-	struct ike_stats st;
-	struct ctl_counter ike[] = {
-	        {"rx_packets", 0},
-	        {"tx_packets", 0},
-	        {"rx_bytes", 0},
-	        {"tx_bytes", 0},
-	        {"retransmits", 0},
-	        {"retransmitted_responses", 0},
-	        {"ike_sa_init_done", 0},
-	        {"ike_auth_done", 0},
-	        {"create_child_sa_done", 0},
-	        {"informational_done", 0},
-	        {"ike_sa_established", 0},
-	        {"ike_sa_rekeyed", 0},
-	        {"ike_sa_deleted", 0},
-	        {"child_sa_established", 0},
-	        {"child_sa_rekeyed", 0},
-	        {"child_sa_deleted", 0},
-	        {"half_open", 0},
-	        {"cookies_sent", 0},
-	        {"dpd_dead", 0},
+	static const char *const names[] = {
+	        "rx_packets",
+	        "tx_packets",
+	        "rx_bytes",
+	        "tx_bytes",
+	        "retransmits",
+	        "retransmitted_responses",
+	        "ike_sa_init_done",
+	        "ike_auth_done",
+	        "create_child_sa_done",
+	        "informational_done",
+	        "ike_sa_established",
+	        "ike_sa_rekeyed",
+	        "ike_sa_deleted",
+	        "child_sa_established",
+	        "child_sa_rekeyed",
+	        "child_sa_deleted",
+	        "half_open",
+	        "cookies_sent",
+	        "dpd_dead",
 	};
+	struct ike_stats st;
+	/* the engine's counters, then the oddities it accepted and counted (noted_*) */
+	struct ctl_counter ike[sizeof(names) / sizeof(names[0]) + IKE_NOTE_COUNT];
 	struct ctl_counter rej[IKE_REJ_COUNT];
 	struct tc_drops drops = {.n = 0};
-	size_t nrej = 0;
+	size_t nrej = 0, nike = 0;
 
 	ike_engine_stats(tandemd_ike_engine(d->ike), &st);
 	uint64_t vals[] = {st.rx_packets,
@@ -244,16 +246,23 @@ tc_show_statistics(struct tandemd *d, struct buf *resp)
 	                   st.cookies_sent,
 	                   st.dpd_dead};
 
-	for (size_t i = 0; i < sizeof(ike) / sizeof(ike[0]); i++)
-		ike[i].value = vals[i];
+	_Static_assert(sizeof(vals) / sizeof(vals[0]) == sizeof(names) / sizeof(names[0]),
+	               "a value per counter name");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ike[nike].name = names[i];
+		ike[nike++].value = vals[i];
+	}
+	for (int n = 0; n < IKE_NOTE_COUNT; n++) {
+		ike[nike].name = ike_note_info((enum ike_note)n)->counter;
+		ike[nike++].value = st.noted[n];
+	}
 	for (int r = 1; r < IKE_REJ_COUNT; r++) {
 		rej[nrej].name = ike_reject_info((enum ike_reject)r)->counter;
 		rej[nrej++].value = st.rejected[r];
 	}
 	if (d->eng)
 		eng_sup_walk(d->eng, NULL, NULL, tc_drop_fn, &drops);
-	return ctl_encode_statistics(ike, sizeof(ike) / sizeof(ike[0]), rej, nrej, drops.v, drops.n,
-	                             resp);
+	return ctl_encode_statistics(ike, nike, rej, nrej, drops.v, drops.n, resp);
 }
 
 /* ---- clear ---------------------------------------------------------------------------------- */
@@ -267,7 +276,7 @@ tc_clear(struct tandemd *d, const char *name, bool ike, struct buf *resp)
 
 	if (!cfg_find_tunnel(d->cfg, name))
 		return tc_no_tunnel(d, name, resp);
-	ike_engine_walk(e, tc_count_fn, &c);
+	ike_engine_walk_tunnel(e, name, tc_count_fn, &c);
 	rc = ike ? ike_engine_clear_ike(e, name, clk_mono_ms())
 	         : ike_engine_clear_ipsec(e, name, clk_mono_ms());
 	tandemd_ike_kick(d->ike);

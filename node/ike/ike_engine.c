@@ -72,6 +72,33 @@ ike_reject_perr(struct ike_engine *e, const struct ike_perr *err,
 }
 
 void
+ike_notes(struct ike_engine *e, uint8_t before)
+{
+	const struct ike_msg *m = &e->rx;
+	char ps[IKE_PEER_STR_LEN], detail[256];
+	uint32_t supp = 0;
+
+	for (unsigned n = 0; n < IKE_NOTE_COUNT; n++) {
+		if (!(m->notes & ~before & (1u << n)))
+			continue;
+		e->stats.noted[n]++;
+		if (!log_rl_allow(&e->rl_note[n], e->now_ms, &supp))
+			continue;
+		ike_note_format((enum ike_note)n, m->note_a[n], m->note_b[n], detail,
+		                sizeof(detail));
+		if (e->rx_remote)
+			ike_ss_str(e->rx_remote, ps, sizeof(ps));
+		else
+			snprintf(ps, sizeof(ps), "-");
+		if (supp)
+			log_info("%s %s: %s (%u similar messages not logged)", ps,
+			         ike_exch_name(m->hdr.exch), detail, supp);
+		else
+			log_info("%s %s: %s", ps, ike_exch_name(m->hdr.exch), detail);
+	}
+}
+
+void
 ike_warn_rl(struct ike_engine *e, const char *fmt, ...)
 {
 	char msg[512];
@@ -129,6 +156,8 @@ ike_engine_new(const struct ike_engine_opts *o, const struct ike_io *io, void *i
 	}
 	for (size_t i = 0; i < IKE_REJ_COUNT; i++)
 		log_rl_init(&e->rl[i], IKE_RL_BURST, IKE_RL_INTERVAL_MS);
+	for (size_t i = 0; i < IKE_NOTE_COUNT; i++)
+		log_rl_init(&e->rl_note[i], IKE_RL_BURST, IKE_RL_INTERVAL_MS);
 	log_rl_init(&e->rl_warn, IKE_RL_BURST, IKE_RL_INTERVAL_MS);
 	log_rl_init(&e->rl_unprot, IKE_UNPROT_BURST, IKE_UNPROT_INTERVAL_MS);
 	e->lease_size = IKE_DEFAULT_LEASE;
@@ -502,6 +531,7 @@ open_sk(struct ike_sa *sa)
 	bool request = !(m->hdr.flags & IKE_FLAG_RESPONSE);
 	struct ike_perr err;
 	size_t plain_len = 0;
+	uint8_t before;
 
 	if (!m->has_sk || !sa->sk_in) {
 		ike_reject(e, IKE_REJ_MISSING_PAYLOAD, e->rx_remote, m->hdr.exch,
@@ -516,8 +546,11 @@ open_sk(struct ike_sa *sa)
 		           ike_sa_tunnel_name(sa));
 		return false;
 	}
-	if (ike_msg_parse_inner(m, m->sk.inner_next, e->plain, plain_len, &err) == 0)
+	before = m->notes;
+	if (ike_msg_parse_inner(m, m->sk.inner_next, e->plain, plain_len, &err) == 0) {
+		ike_notes(e, before);
 		return true;
+	}
 	ike_reject_perr(e, &err, e->rx_remote, m->hdr.exch);
 	/* §2.21.2: a protected request that fails structure checks gets INVALID_SYNTAX */
 	if (request) {
@@ -626,6 +659,7 @@ ike_engine_input(struct ike_engine *e, uint64_t now_ms, const struct sockaddr_st
 		input_malformed(e, &err);
 		return;
 	}
+	ike_notes(e, 0);
 	response = (m->hdr.flags & IKE_FLAG_RESPONSE) != 0;
 	if (m->hdr.exch == IKE_EXCH_SA_INIT) {
 		if (!response) {

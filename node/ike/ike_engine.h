@@ -160,6 +160,7 @@ struct ike_stats {
 	uint64_t child_sa_established, child_sa_rekeyed, child_sa_deleted;
 	uint64_t half_open, cookies_sent, dpd_dead;
 	uint64_t rejected[IKE_REJ_COUNT]; /* by reason (ike_reject_info()->counter) */
+	uint64_t noted[IKE_NOTE_COUNT];   /* accepted oddities (ike_note_info()->counter) */
 };
 void ike_engine_stats(const struct ike_engine *e, struct ike_stats *out);
 

@@ -347,6 +347,7 @@ struct ike_engine {
 	uint32_t lease_size, report_every;
 	struct ike_stats stats;
 	struct log_rl rl[IKE_REJ_COUNT];
+	struct log_rl rl_note[IKE_NOTE_COUNT];
 	struct log_rl rl_warn;   /* other peer-triggerable warnings */
 	struct log_rl rl_unprot; /* unauthenticated answers (INVALID_IKE_SPI, ...) */
 	uint8_t cookie_secret[2][32];
@@ -603,6 +604,8 @@ void ike_cookie_rotate(struct ike_engine *e);
 void ike_reject(struct ike_engine *e, enum ike_reject r, const struct sockaddr_storage *peer,
                 uint8_t exch, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Same for a structural error found by the codec: the text is ike_perr_format's. */
+/* Counts and logs (info, rate-limited) the notes of e->rx that are not in `before`. */
+void ike_notes(struct ike_engine *e, uint8_t before);
 void ike_reject_perr(struct ike_engine *e, const struct ike_perr *err,
                      const struct sockaddr_storage *peer, uint8_t exch);
 /* A rate-limited warning (peer-triggerable, not a rejected message). */

@@ -112,6 +112,18 @@ ike_perr_set(struct ike_pctx *pc, enum ike_reject r, uint32_t a, uint32_t b)
 	return -EBADMSG;
 }
 
+void
+ike_pnote(struct ike_pctx *pc, enum ike_note n, uint32_t a, uint32_t b)
+{
+	struct ike_msg *msg = pc->msg;
+
+	if ((unsigned)n >= IKE_NOTE_COUNT || (msg->notes & (1u << n)))
+		return;
+	msg->notes |= (uint8_t)(1u << n);
+	msg->note_a[n] = a;
+	msg->note_b[n] = b;
+}
+
 typedef int (*ike_pld_parse_fn)(struct ike_pctx *pc, struct cur body);
 
 /* What the codec understands, indexed by payload type (SKF is handled by the walk). */
@@ -223,9 +235,15 @@ walk_payload(struct walk *w)
 	rc = walk_header(w);
 	if (rc)
 		return rc;
-	/* §3.2: an unknown payload is skipped unless its critical bit says reject the message. */
+	/*
+	 * §3.2: an unknown payload is skipped unless its critical bit says reject the message;
+	 * "the critical bit applies to the current payload" only when the type is not understood
+	 * (§2.5), so on a known one it is ignored, and noted.
+	 */
 	if (!known && pc->critical)
 		return ike_perr_set(pc, IKE_REJ_UNSUPPORTED_CRITICAL, pc->type, 0);
+	if (known && pc->critical)
+		ike_pnote(pc, IKE_NOTE_CRITICAL_KNOWN, pc->type, 0);
 	if (msg->npld >= IKE_MAX_PAYLOADS)
 		return ike_perr_set(pc, IKE_REJ_TOO_MANY_PAYLOADS, pc->type, IKE_MAX_PAYLOADS);
 	if (known && pc->type != IKE_PLD_SKF && pld_descs[pc->type].once && pld_seen(msg, pc->type))

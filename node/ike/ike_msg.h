@@ -65,11 +65,10 @@ enum ike_reject {
 	IKE_REJ_XFORM_LENGTH,        /* XFORM_PAYLOAD_LENGTH_ERROR :%u received bytes;%u */
 	IKE_REJ_XFORM_COUNT,         /* the proposal's transform count disagrees with its bytes */
 	IKE_REJ_XFORM_LAST,          /* Last Substruc neither 0 nor 3 (RFC 7296 §3.3.2) */
-	IKE_REJ_XFORM_ATTR_AF,       /* XFORM_ATTRIB_AF_Bit Set (key length must be TV) */
 	IKE_REJ_XFORM_ATTR_LENGTH,   /* XFORM_ATTRIB_LENGTH_ERROR :%u bytes of Attribute Received:%u
 	                              */
-	IKE_REJ_XFORM_ATTR_TYPE,     /* INVALID_XFORM_ATTRIB_TYPE:%u Prop Num:%u */
-	IKE_REJ_XFORM_KEY_LENGTH,    /* a Key Length of 0 (struct ike_transform: 0 = absent) */
+	IKE_REJ_XFORM_ATTR_TYPE,  /* INVALID_XFORM_ATTRIB_TYPE:%u Prop Num:%u (Key Length twice) */
+	IKE_REJ_XFORM_KEY_LENGTH, /* a Key Length of 0 (struct ike_transform: 0 = absent) */
 	IKE_REJ_KE_INCOMPLETE,
 	IKE_REJ_KE_LENGTH,
 	IKE_REJ_NONCE_INCOMPLETE,
@@ -106,7 +105,6 @@ enum ike_reject {
 	IKE_REJ_EAP_INCOMPLETE,
 	IKE_REJ_EAP_LENGTH,
 	IKE_REJ_VENDOR_INCOMPLETE,
-	IKE_REJ_VENDOR_CRITICAL, /* VENDOR ID PAYLOAD:Critical Bit Set */
 	IKE_REJ_VENDOR_LENGTH,
 	IKE_REJ_DEFAULT_INCOMPLETE, /* DEFAULT_PAYLOAD:Incomplete data received:%u bytes */
 	IKE_REJ_DEFAULT_LENGTH,     /* DEFAULT_PAYLOAD:Invalid Length received:%u bytes */
@@ -132,6 +130,33 @@ enum ike_reject {
 	IKE_REJ_INVALID_SPI_CHILD, /* a Child SA SPI we do not know -> INVALID_SPI / not found */
 	IKE_REJ_COUNT
 };
+
+/*
+ * What a message may carry that RFC 7296 tells the receiver to accept, yet worth a counter
+ * (`hactl show statistics`) and a rate-limited log line (ike_note_info()): the message is
+ * processed all the same.
+ */
+enum ike_note {
+	/* §2.5, §3.2: the critical bit applies only to payload types the receiver does not
+	 * understand; on one it understands (Vendor ID, say) it is ignored. a: the type */
+	IKE_NOTE_CRITICAL_KNOWN = 0,
+	/* §3.3.5: a transform attribute in TLV form (Key Length, the only one defined, is TV):
+	 * that transform is unusable (§3.3.6). a: the attribute type, b: the proposal number */
+	IKE_NOTE_XFORM_ATTR_TLV,
+	/* §3.3.6: "if the receiver does not understand an attribute, it MUST reject that
+	 * transform": unusable; the proposal may still be chosen through another transform of the
+	 * same type. a: the attribute type, b: the proposal number */
+	IKE_NOTE_XFORM_ATTR_UNKNOWN,
+	IKE_NOTE_COUNT
+};
+
+struct ike_note_info {
+	const char *counter; /* stable statistics label, e.g. "noted_critical_known" */
+	const char *fmt;     /* printf format with up to two %u for a and b */
+};
+const struct ike_note_info *ike_note_info(enum ike_note n);
+/* The note's line, its numbers filled in; writes at most cap bytes. */
+void ike_note_format(enum ike_note n, uint32_t a, uint32_t b, char *out, size_t cap);
 
 /* Details of one rejection; the numbers fill the reason's format. */
 struct ike_perr {
@@ -166,6 +191,7 @@ struct ike_transform {
 	uint8_t type;    /* enum ike_trans_type */
 	uint16_t id;     /* transform id (or DH group number) */
 	uint16_t keylen; /* Key Length attribute in bits, 0 when absent */
+	bool unusable;   /* carries an attribute we do not understand (§3.3.6): never chosen */
 };
 
 struct ike_proposal {
@@ -256,6 +282,9 @@ struct ike_msg {
 	struct ike_pld_delete del[IKE_MAX_DELETES];
 	uint8_t nvendor;
 	struct cur vendor[IKE_MAX_VENDORS];
+	/* accepted oddities: bit 1 << enum ike_note per kind seen, the numbers of the first */
+	uint8_t notes;
+	uint32_t note_a[IKE_NOTE_COUNT], note_b[IKE_NOTE_COUNT];
 };
 
 /*

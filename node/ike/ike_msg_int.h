@@ -24,6 +24,9 @@ struct ike_pctx {
 	uint16_t pld_len; /* the generic header's Payload Length (body + 4) */
 };
 
+/* Records an accepted oddity in pc->msg (the numbers of the first of its kind are kept). */
+void ike_pnote(struct ike_pctx *pc, enum ike_note n, uint32_t a, uint32_t b);
+
 /* Fills *pc->err (when there is one) and returns -EBADMSG, so parsers can `return` it. */
 int ike_perr_set(struct ike_pctx *pc, enum ike_reject r, uint32_t a, uint32_t b);
 

@@ -105,12 +105,9 @@ ike_pld_parse_vendor(struct ike_pctx *pc, struct cur body)
 	struct ike_msg *msg = pc->msg;
 
 	/*
-	 * The seeds reject a Vendor ID with the critical bit set, although §3.2 says the bit
-	 * MUST be ignored for a payload type the receiver understands: a peer that marks its
-	 * vendor ID critical expects an implementation that knows the vendor.
+	 * A critical bit here is ignored (§2.5, §3.2: we understand the Vendor ID payload type;
+	 * the walk notes it). The seeds rejected such a message; RFC 7296 does not allow that.
 	 */
-	if (pc->critical)
-		return ike_perr_set(pc, IKE_REJ_VENDOR_CRITICAL, 0, 0);
 	if (cur_left(&body) == 0)
 		return ike_perr_set(pc, IKE_REJ_VENDOR_INCOMPLETE, 0, 0);
 	/* More than IKE_MAX_VENDORS stay in msg->pld only: they are informational. */

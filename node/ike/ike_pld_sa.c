@@ -22,11 +22,17 @@
 
 /* ---- parsing ------------------------------------------------------------------------------
  *
- * Transform attribute (§3.3.5); only Key Length (14) exists, always in TV form (AF = 1):
+ * Transform attribute (§3.3.5); only Key Length (14) is defined, in TV form (AF = 1):
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * |A|       Attribute Type        |    AF=0  Attribute Length     |
  * |F|                             |    AF=1  Attribute Value      |
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                   AF=0  Attribute Value                       |
+ * |                   AF=1  Not Transmitted                       |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * An attribute we cannot use (TLV form, which Key Length MUST NOT take; an unknown type)
+ * makes only its transform unusable (§3.3.6: "it MUST reject that transform"), noted; a TLV
+ * value is skipped by its length, which must fit the transform.
  */
 static int
 parse_attrs(struct ike_pctx *pc, struct cur c, struct ike_transform *t, uint8_t pnum)
@@ -39,12 +45,22 @@ parse_attrs(struct ike_pctx *pc, struct cur c, struct ike_transform *t, uint8_t 
 			return ike_perr_set(pc, IKE_REJ_XFORM_ATTR_LENGTH, ATTR_LEN,
 			                    (uint32_t)cur_left(&c));
 		(void)(cur_get_n16(&c, &at) && cur_get_n16(&c, &val));
-		/* §3.3.5: "Attributes described as basic MUST NOT be encoded using the
-		 * variable-length encoding"; Key Length is the only attribute defined. */
-		if (!(at & IKE_ATTR_AF))
-			return ike_perr_set(pc, IKE_REJ_XFORM_ATTR_AF, at, pnum);
+		if (!(at & IKE_ATTR_AF)) {
+			/* val is the length of the value that follows */
+			if (!cur_skip(&c, val))
+				return ike_perr_set(pc, IKE_REJ_XFORM_ATTR_LENGTH, val,
+				                    (uint32_t)cur_left(&c));
+			t->unusable = true;
+			ike_pnote(pc, IKE_NOTE_XFORM_ATTR_TLV, at, pnum);
+			continue;
+		}
+		if ((at & ~IKE_ATTR_AF) != IKE_ATTR_KEY_LENGTH) {
+			t->unusable = true;
+			ike_pnote(pc, IKE_NOTE_XFORM_ATTR_UNKNOWN, at & ~IKE_ATTR_AF, pnum);
+			continue;
+		}
 		/* A second Key Length would make the transform ambiguous. */
-		if ((at & ~IKE_ATTR_AF) != IKE_ATTR_KEY_LENGTH || have_keylen)
+		if (have_keylen)
 			return ike_perr_set(pc, IKE_REJ_XFORM_ATTR_TYPE, at & ~IKE_ATTR_AF, pnum);
 		/* No cipher has a 0-bit key, and keylen 0 means "no attribute" to the caller. */
 		if (val == 0)
@@ -77,6 +93,7 @@ parse_transform(struct ike_pctx *pc, struct cur *c, struct ike_transform *t, uin
 	if (len < XFORM_HDR_LEN || !cur_get_bytes(c, len - XFORM_HDR_LEN, &attrs))
 		return ike_perr_set(pc, IKE_REJ_XFORM_LENGTH, len, (uint32_t)left);
 	t->keylen = 0;
+	t->unusable = false;
 	return parse_attrs(pc, attrs, t, pnum);
 }
 

@@ -273,12 +273,13 @@ ike_prop_ike_cfg_str(const struct cfg_ike_policy *pol, char *out, size_t cap)
 
 /* ---- matching ----------------------------------------------------------------------------- */
 
+/* A usable transform (no attribute we do not understand, §3.3.6) of this type and id. */
 static bool
 has(const struct ike_proposal *p, uint8_t type, uint16_t id, uint16_t keylen)
 {
 	for (size_t i = 0; i < p->ntrans; i++)
 		if (p->trans[i].type == type && p->trans[i].id == id &&
-		    p->trans[i].keylen == keylen)
+		    p->trans[i].keylen == keylen && !p->trans[i].unusable)
 			return true;
 	return false;
 }
@@ -292,14 +293,26 @@ has_type(const struct ike_proposal *p, uint8_t type)
 	return false;
 }
 
-/* RFC 7296 §3.3.6: a proposal with a transform type we do not know is not acceptable. */
+/*
+ * RFC 7296 §3.3.6: a proposal with a transform type we do not know is not acceptable, nor one
+ * in which every transform of some type was rejected for an attribute we do not understand
+ * (the proposal would otherwise be chosen without that type).
+ */
 static bool
 types_known(const struct ike_proposal *p)
 {
-	for (size_t i = 0; i < p->ntrans; i++)
-		if (p->trans[i].type < IKE_TRANS_ENCR || p->trans[i].type > IKE_TRANS_ESN)
+	uint32_t present = 0, usable = 0;
+
+	for (size_t i = 0; i < p->ntrans; i++) {
+		const struct ike_transform *t = &p->trans[i];
+
+		if (t->type < IKE_TRANS_ENCR || t->type > IKE_TRANS_ESN)
 			return false;
-	return true;
+		present |= 1u << t->type;
+		if (!t->unusable)
+			usable |= 1u << t->type;
+	}
+	return present == usable;
 }
 
 static bool

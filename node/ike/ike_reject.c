@@ -82,7 +82,6 @@ static const struct ike_reject_info reject_table[IKE_REJ_COUNT] = {
         [IKE_REJ_XFORM_LAST] = {"xform_last",
                                 "XFORM_PAYLOAD:INVALID_LAST_SUBSTRUC:%u in PROPOSAL_%u", N_SYNTAX,
                                 false},
-        [IKE_REJ_XFORM_ATTR_AF] = {"xform_attr_af", "XFORM_ATTRIB_AF_Bit Set", N_SYNTAX, false},
         [IKE_REJ_XFORM_ATTR_LENGTH] = {"xform_attr_length",
                                        "XFORM_ATTRIB_LENGTH_ERROR :%u bytes of Attribute "
                                        "Received:%u",
@@ -182,8 +181,6 @@ static const struct ike_reject_info reject_table[IKE_REJ_COUNT] = {
         [IKE_REJ_VENDOR_INCOMPLETE] = {"vendor_incomplete",
                                        "VENDOR ID PAYLOAD:Incomplete data received:%u bytes",
                                        N_SYNTAX, false},
-        [IKE_REJ_VENDOR_CRITICAL] = {"vendor_critical", "VENDOR ID PAYLOAD:Critical Bit Set",
-                                     N_SYNTAX, false},
         [IKE_REJ_VENDOR_LENGTH] = {"vendor_length", "VENDOR_ID_PAYLOAD_LENGTH_ERROR:%u bytes",
                                    N_SYNTAX, false},
         [IKE_REJ_DEFAULT_INCOMPLETE] = {"default_incomplete",
@@ -255,6 +252,28 @@ static const struct ike_reject_info reject_table[IKE_REJ_COUNT] = {
                                        IKE_N_INVALID_SPI, false},
 };
 
+static const struct ike_note_info note_table[IKE_NOTE_COUNT] = {
+        [IKE_NOTE_CRITICAL_KNOWN] = {"noted_critical_known",
+                                     "CRITICAL_BIT on payload type %u, which is understood: "
+                                     "ignored (RFC 7296 2.5)"},
+        [IKE_NOTE_XFORM_ATTR_TLV] = {"noted_xform_attr_tlv",
+                                     "XFORM_ATTRIB type %u in TLV form in PROPOSAL_%u: that "
+                                     "transform is not usable"},
+        [IKE_NOTE_XFORM_ATTR_UNKNOWN] = {"noted_xform_attr_unknown",
+                                         "UNKNOWN_XFORM_ATTRIB_TYPE:%u in PROPOSAL_%u: that "
+                                         "transform is not usable"},
+};
+
+static const struct ike_note_info note_unknown = {"noted_unknown", "unknown note"};
+
+const struct ike_note_info *
+ike_note_info(enum ike_note n)
+{
+	if ((unsigned)n >= IKE_NOTE_COUNT)
+		return &note_unknown;
+	return &note_table[n];
+}
+
 static const struct ike_reject_info reject_unknown = {"unknown", "unknown rejection reason", N_NONE,
                                                       false};
 
@@ -299,11 +318,10 @@ fmt_conv(const char *f, uint32_t v, char *tmp, size_t cap, size_t *used)
 	}
 }
 
-void
-ike_perr_format(const struct ike_perr *e, char *out, size_t cap)
+static void
+fmt_table(const char *f, uint32_t a, uint32_t b, char *out, size_t cap)
 {
-	const char *f = ike_reject_info(e->reason)->fmt;
-	uint32_t args[2] = {e->a, e->b};
+	uint32_t args[2] = {a, b};
 	size_t n = 0, nargs = 0, used, len;
 	char tmp[32];
 
@@ -326,4 +344,16 @@ ike_perr_format(const struct ike_perr *e, char *out, size_t cap)
 			out[n++] = tmp[i];
 	}
 	out[n] = '\0';
+}
+
+void
+ike_perr_format(const struct ike_perr *e, char *out, size_t cap)
+{
+	fmt_table(ike_reject_info(e->reason)->fmt, e->a, e->b, out, cap);
+}
+
+void
+ike_note_format(enum ike_note n, uint32_t a, uint32_t b, char *out, size_t cap)
+{
+	fmt_table(ike_note_info(n)->fmt, a, b, out, cap);
 }

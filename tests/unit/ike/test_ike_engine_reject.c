@@ -6,7 +6,10 @@
  * the logged text (peer, exchange, the seed's wording) and the answer RFC 7296 asks for:
  * none for an unprotected message except INVALID_MAJOR_VERSION and
  * UNSUPPORTED_CRITICAL_PAYLOAD, INVALID_SYNTAX (protected) for a protected one. Then the
- * engine-found reasons: unknown SPIs, bad ICV, missing payloads, invalid cookies.
+ * engine-found reasons: unknown SPIs, bad ICV, missing payloads, invalid cookies. Last, what
+ * RFC 7296 says to accept although the seeds rejected it, counted as notes: the critical bit on
+ * a payload we understand (§2.5) and transform attributes we do not understand, which make only
+ * their transform unusable (§3.3.6).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -102,15 +105,19 @@ static const struct rcase cases[] = {
         {"xform_length", IKE_REJ_XFORM_LENGTH,
          "IKE_SA_INIT: XFORM_PAYLOAD_LENGTH_ERROR :20 received bytes;8", M_INIT, IKE_PLD_SA,
          BYTES(GH(0, 0, 20), PROP(0, 16, 1, 1, 0, 1), XF(0, 20, 4, 19)), 0},
-        {"xform_attr_af", IKE_REJ_XFORM_ATTR_AF, "IKE_SA_INIT: XFORM_ATTRIB_AF_Bit Set", M_INIT,
-         IKE_PLD_SA,
-         BYTES(GH(0, 0, 26), PROP(0, 22, 1, 1, 0, 1), XF(0, 14, 1, 12), 0, 14, 0, 2, 1, 0), 0},
         {"xform_attr_length", IKE_REJ_XFORM_ATTR_LENGTH,
          "IKE_SA_INIT: XFORM_ATTRIB_LENGTH_ERROR :4 bytes of Attribute Received:2", M_INIT,
          IKE_PLD_SA, BYTES(GH(0, 0, 22), PROP(0, 18, 1, 1, 0, 1), XF(0, 10, 1, 12), 0x80, 14), 0},
-        {"xform_attr_type", IKE_REJ_XFORM_ATTR_TYPE,
-         "IKE_SA_INIT: INVALID_XFORM_ATTRIB_TYPE:12 Prop Num:1", M_INIT, IKE_PLD_SA,
-         BYTES(GH(0, 0, 24), PROP(0, 20, 1, 1, 0, 1), XF(0, 12, 1, 12), 0x80, 12, 0, 16), 0},
+        /* a TLV attribute is skipped by its length, which must fit the transform */
+        {"xform_attr_tlv_length", IKE_REJ_XFORM_ATTR_LENGTH,
+         "IKE_SA_INIT: XFORM_ATTRIB_LENGTH_ERROR :8 bytes of Attribute Received:2", M_INIT,
+         IKE_PLD_SA,
+         BYTES(GH(0, 0, 26), PROP(0, 22, 1, 1, 0, 1), XF(0, 14, 1, 12), 0, 14, 0, 8, 1, 0), 0},
+        {"xform_attr_twice", IKE_REJ_XFORM_ATTR_TYPE,
+         "IKE_SA_INIT: INVALID_XFORM_ATTRIB_TYPE:14 Prop Num:1", M_INIT, IKE_PLD_SA,
+         BYTES(GH(0, 0, 28), PROP(0, 24, 1, 1, 0, 1), XF(0, 16, 1, 12), 0x80, 14, 0, 128, 0x80, 14,
+               1, 0),
+         0},
         /* ---- KE, nonce, notify, vendor ID, unknown payloads (in IKE_SA_INIT) */
         {"ke_incomplete", IKE_REJ_KE_INCOMPLETE,
          "IKE_SA_INIT: KEY EXCHANGE PAYLOAD:Incomplete data received:4 bytes", M_INIT, IKE_PLD_KE,
@@ -136,9 +143,6 @@ static const struct rcase cases[] = {
         {"vendor_incomplete", IKE_REJ_VENDOR_INCOMPLETE,
          "IKE_SA_INIT: VENDOR ID PAYLOAD:Incomplete data received:0 bytes", M_INIT, IKE_PLD_VENDOR,
          BYTES(GH(0, 0, 4)), 0},
-        {"vendor_critical", IKE_REJ_VENDOR_CRITICAL,
-         "IKE_SA_INIT: VENDOR ID PAYLOAD:Critical Bit Set", M_INIT, IKE_PLD_VENDOR,
-         BYTES(GH(0, CRIT, 6), 1, 2), 0},
         {"default_incomplete", IKE_REJ_DEFAULT_INCOMPLETE,
          "IKE_SA_INIT: DEFAULT_PAYLOAD:Incomplete data received:2 bytes", M_INIT, 100, BYTES(0, 0),
          0},
@@ -214,9 +218,6 @@ static const struct rcase cases[] = {
         {"ts_length", IKE_REJ_TS_LENGTH, "INFORMATIONAL: INVALID_TRAFFIC_SELECTOR_LENGTH:7", M_SK,
          IKE_PLD_TSI, BYTES(GH(0, 0, 24), 1, 0, 0, 0, 7, 0, 0, 7, 0, 0, 255, 255, Z8),
          IKE_N_INVALID_SYNTAX},
-        {"vendor_critical_sk", IKE_REJ_VENDOR_CRITICAL,
-         "INFORMATIONAL: VENDOR ID PAYLOAD:Critical Bit Set", M_SK, IKE_PLD_VENDOR,
-         BYTES(GH(0, CRIT, 6), 1, 2), IKE_N_INVALID_SYNTAX},
 };
 
 static struct ike_stats
@@ -508,13 +509,248 @@ test_cookie_invalid(void **state)
 	w_fini(&w);
 }
 
+/* ---- accepted, noted (RFC 7296 §2.5, §3.3.6) -------------------------------------------- */
+
+/* A's first IKE_SA_INIT request, as it was sent. */
+static const struct w_dgram *
+a_init(void)
+{
+	for (size_t i = 0; i < w.nhist; i++)
+		if (w.hist[i].from == 0 && w_exch(&w.hist[i]) == IKE_EXCH_SA_INIT &&
+		    !w_is_response(&w.hist[i]))
+			return &w.hist[i];
+	fail_msg("no IKE_SA_INIT from A");
+	return NULL;
+}
+
+static void
+put16(uint8_t *p, size_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+set_total(uint8_t *buf, size_t n)
+{
+	buf[24] = (uint8_t)(n >> 24);
+	buf[25] = (uint8_t)(n >> 16);
+	buf[26] = (uint8_t)(n >> 8);
+	buf[27] = (uint8_t)n;
+}
+
+/* Offset of the first payload of `type` in a plain message (its generic header). */
+static size_t
+pld_off(const uint8_t *p, size_t len, uint8_t type)
+{
+	uint8_t next = p[16];
+	size_t off = INIT_HDR_LEN;
+
+	while (next != IKE_PLD_NONE && off + 4 <= len) {
+		if (next == type)
+			return off;
+		next = p[off];
+		off += (size_t)p[off + 2] << 8 | p[off + 3];
+	}
+	fail_msg("payload %u not found", type);
+	return 0;
+}
+
+/* A's IKE_SA_INIT under another SPI (a new IKE SA for B), edited by the caller; n its length. */
+static size_t
+fresh_init(uint8_t *buf)
+{
+	const struct w_dgram *d = a_init();
+
+	memcpy(buf, d->p, d->len);
+	buf[0] ^= 0x5a; /* another IKE SA */
+	return d->len;
+}
+
+/* A Vendor ID with the critical bit first in IKE_SA_INIT: answered, noted, not rejected. */
+static void
+test_critical_vendor_init(void **state)
+{
+	const uint8_t vid[] = {0x74, 0x61, 0x6e, 0x64, 0x65, 0x6d};
+	uint8_t buf[4096], orig[4096];
+	size_t n, sends, rej = 0;
+	const struct w_dgram *ans;
+
+	(void)state;
+	up();
+	n = fresh_init(orig);
+	memcpy(buf, orig, INIT_HDR_LEN);
+	buf[16] = IKE_PLD_VENDOR;
+	buf[INIT_HDR_LEN] = orig[16];
+	buf[INIT_HDR_LEN + 1] = CRIT;
+	put16(buf + INIT_HDR_LEN + 2, 4 + sizeof(vid));
+	memcpy(buf + INIT_HDR_LEN + 4, vid, sizeof(vid));
+	memcpy(buf + INIT_HDR_LEN + 4 + sizeof(vid), orig + INIT_HDR_LEN, n - INIT_HDR_LEN);
+	n += 4 + sizeof(vid);
+	set_total(buf, n);
+	w_log_clear(&w);
+	sends = w.n[1].sends;
+	w_inject(&w, 1, 500, 500, buf, n);
+	for (int r = 1; r < IKE_REJ_COUNT; r++)
+		rej += stats(1).rejected[r];
+	assert_int_equal(rej, 0);
+	assert_int_equal(stats(1).noted[IKE_NOTE_CRITICAL_KNOWN], 1);
+	assert_true(w_log_has(&w, "192.0.2.1:500 IKE_SA_INIT: CRITICAL_BIT on payload type 43, "
+	                          "which is understood: ignored (RFC 7296 2.5)"));
+	/* the IKE_SA_INIT response: an SA payload, no error notify */
+	assert_int_equal(w.n[1].sends, sends + 1);
+	ans = w_last_sent(&w, 1);
+	assert_true(w_is_response(ans));
+	assert_int_equal(ans->p[16], IKE_PLD_SA);
+	assert_int_equal(stats(1).half_open, 1);
+	w_fini(&w);
+}
+
+/* Inside SK: an INFORMATIONAL with a critical Vendor ID is an ordinary (empty) request. */
+static void
+test_critical_vendor_sk(void **state)
+{
+	const uint8_t plain[] = {GH(0, CRIT, 6), 1, 2};
+	uint8_t buf[512];
+	size_t n, sends;
+	uint32_t msgid;
+
+	(void)state;
+	up();
+	w_log_clear(&w);
+	sends = w.n[1].sends;
+	msgid = w_state(&w.n[1], IKE_PHASE_ESTABLISHED)->msgid_next_recv;
+	n = seal_from_a(IKE_EXCH_INFORMATIONAL, false, msgid, IKE_PLD_VENDOR, plain, sizeof(plain),
+	                buf, false);
+	w_inject(&w, 1, 4500, 4500, buf, n);
+	assert_int_equal(stats(1).noted[IKE_NOTE_CRITICAL_KNOWN], 1);
+	assert_int_equal(stats(1).rejected[IKE_REJ_UNSUPPORTED_CRITICAL], 0);
+	assert_true(w_log_has(&w, "INFORMATIONAL: CRITICAL_BIT on payload type 43"));
+	assert_int_equal(w.n[1].sends, sends + 1);
+	assert_int_equal(answer_notify(true), 0); /* an empty answer, not INVALID_SYNTAX */
+	/* processed: the request's message ID is used up */
+	assert_int_equal(w_state(&w.n[1], IKE_PHASE_ESTABLISHED)->msgid_next_recv, msgid + 1);
+	w_fini(&w);
+}
+
+/*
+ * Inserts a transform (8 + attr_len bytes) at the front of the first proposal of the SA
+ * payload of buf (n bytes); returns the new length.
+ */
+static size_t
+insert_transform(uint8_t *buf, size_t n, uint8_t type, uint16_t id, const uint8_t *attr,
+                 size_t attr_len)
+{
+	size_t sa = pld_off(buf, n, IKE_PLD_SA), prop = sa + 4, xf, add = 8 + attr_len;
+	size_t sa_len = (size_t)buf[sa + 2] << 8 | buf[sa + 3];
+	size_t prop_len = (size_t)buf[prop + 2] << 8 | buf[prop + 3];
+
+	xf = prop + 8 + buf[prop + 6]; /* after the proposal header and its SPI */
+	memmove(buf + xf + add, buf + xf, n - xf);
+	buf[xf] = 3; /* more transforms follow */
+	buf[xf + 1] = 0;
+	put16(buf + xf + 2, add);
+	buf[xf + 4] = type;
+	buf[xf + 5] = 0;
+	put16(buf + xf + 6, id);
+	memcpy(buf + xf + 8, attr, attr_len);
+	buf[prop + 7]++; /* Num Transforms */
+	put16(buf + prop + 2, prop_len + add);
+	put16(buf + sa + 2, sa_len + add);
+	set_total(buf, n + add);
+	return n + add;
+}
+
+/*
+ * An extra ENCR transform carrying a TLV attribute, and one with an unknown attribute type:
+ * both unusable, noted, and the proposal is still chosen through A's own ENCR transform.
+ */
+static void
+test_xform_attr_unusable_others_chosen(void **state)
+{
+	/* Key Length 128 in TLV form (§3.3.5 forbids it), then an unknown TV attribute 17 */
+	const uint8_t tlv[] = {0x00, 14, 0x00, 0x02, 0x00, 0x80};
+	const uint8_t unknown[] = {0x80, 17, 0x00, 0x01, 0x80, 14, 0x00, 0x80};
+	uint8_t buf[4096];
+	struct ike_msg *m = calloc(1, sizeof(*m));
+	size_t n, sends;
+
+	(void)state;
+	assert_non_null(m);
+	up();
+	n = fresh_init(buf);
+	n = insert_transform(buf, n, IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, tlv, sizeof(tlv));
+	n = insert_transform(buf, n, IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, unknown, sizeof(unknown));
+	/* what B parses: both new transforms marked, A's own untouched */
+	assert_int_equal(ike_msg_parse(buf, n, m, NULL), 0);
+	assert_true(m->sa.props[0].trans[0].unusable);
+	assert_true(m->sa.props[0].trans[1].unusable);
+	assert_false(m->sa.props[0].trans[2].unusable);
+	w_log_clear(&w);
+	sends = w.n[1].sends;
+	w_inject(&w, 1, 500, 500, buf, n);
+	assert_int_equal(stats(1).noted[IKE_NOTE_XFORM_ATTR_TLV], 1);
+	assert_int_equal(stats(1).noted[IKE_NOTE_XFORM_ATTR_UNKNOWN], 1);
+	assert_true(w_log_has(&w, "192.0.2.1:500 IKE_SA_INIT: XFORM_ATTRIB type 14 in TLV form in "
+	                          "PROPOSAL_1: that transform is not usable"));
+	assert_true(w_log_has(&w, "192.0.2.1:500 IKE_SA_INIT: UNKNOWN_XFORM_ATTRIB_TYPE:17 in "
+	                          "PROPOSAL_1: that transform is not usable"));
+	assert_int_equal(stats(1).rejected[IKE_REJ_NO_PROPOSAL_CHOSEN], 0);
+	assert_int_equal(w.n[1].sends, sends + 1);
+	/* B chose A's transform: one ENCR in the answer, without the unusable ones' marks */
+	assert_int_equal(ike_msg_parse(w_last_sent(&w, 1)->p, w_last_sent(&w, 1)->len, m, NULL), 0);
+	assert_true(m->has_sa);
+	assert_int_equal(m->sa.nprops, 1);
+	for (size_t i = 0; i < m->sa.props[0].ntrans; i++)
+		assert_false(m->sa.props[0].trans[i].unusable);
+	assert_int_equal(m->notes, 0);
+	assert_int_equal(stats(1).half_open, 1);
+	free(m);
+	w_fini(&w);
+}
+
+/* The only ENCR transform carries an unknown attribute: the proposal is skipped. */
+static void
+test_xform_attr_unusable_proposal_skipped(void **state)
+{
+	uint8_t buf[4096];
+	size_t n, sa, xf, sends;
+
+	(void)state;
+	up();
+	n = fresh_init(buf);
+	sa = pld_off(buf, n, IKE_PLD_SA);
+	/* A's first transform: find the ENCR one and rename its Key Length attribute to 18 */
+	xf = sa + 4 + 8 + buf[sa + 4 + 6];
+	while (buf[xf + 4] != IKE_TRANS_ENCR)
+		xf += (size_t)buf[xf + 2] << 8 | buf[xf + 3];
+	assert_int_equal(buf[xf + 8], 0x80);
+	assert_int_equal(buf[xf + 9], 14);
+	buf[xf + 9] = 18;
+	w_log_clear(&w);
+	sends = w.n[1].sends;
+	w_inject(&w, 1, 500, 500, buf, n);
+	assert_int_equal(stats(1).noted[IKE_NOTE_XFORM_ATTR_UNKNOWN], 1);
+	assert_int_equal(stats(1).rejected[IKE_REJ_NO_PROPOSAL_CHOSEN], 1);
+	assert_int_equal(w.n[1].sends, sends + 1);
+	assert_int_equal(answer_notify(false), IKE_N_NO_PROPOSAL_CHOSEN);
+	assert_int_equal(stats(1).half_open, 0);
+	w_fini(&w);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_seed_rows),      cmocka_unit_test(test_bad_icv),
-	        cmocka_unit_test(test_unknown_spi),    cmocka_unit_test(test_missing_payload),
+	        cmocka_unit_test(test_seed_rows),
+	        cmocka_unit_test(test_bad_icv),
+	        cmocka_unit_test(test_unknown_spi),
+	        cmocka_unit_test(test_missing_payload),
 	        cmocka_unit_test(test_cookie_invalid),
+	        cmocka_unit_test(test_critical_vendor_init),
+	        cmocka_unit_test(test_critical_vendor_sk),
+	        cmocka_unit_test(test_xform_attr_unusable_others_chosen),
+	        cmocka_unit_test(test_xform_attr_unusable_proposal_skipped),
 	};
 
 	return cmocka_run_group_tests_name("ike_engine_reject", tests, NULL, NULL);

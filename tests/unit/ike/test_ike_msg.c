@@ -91,15 +91,19 @@ sample_sa(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.nprops = 2;
 	sa.props[0] = (struct ike_proposal){.num = 1, .proto = IKE_PROTO_IKE, .ntrans = 4};
-	sa.props[0].trans[0] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256};
-	sa.props[0].trans[1] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 128};
-	sa.props[0].trans[2] = (struct ike_transform){IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256, 0};
-	sa.props[0].trans[3] = (struct ike_transform){IKE_TRANS_DH, 19, 0};
+	sa.props[0].trans[0] =
+	        (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256, false};
+	sa.props[0].trans[1] =
+	        (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 128, false};
+	sa.props[0].trans[2] =
+	        (struct ike_transform){IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256, 0, false};
+	sa.props[0].trans[3] = (struct ike_transform){IKE_TRANS_DH, 19, 0, false};
 	sa.props[1] = (struct ike_proposal){.num = 2, .proto = IKE_PROTO_IKE, .ntrans = 4};
-	sa.props[1].trans[0] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, 128};
-	sa.props[1].trans[1] = (struct ike_transform){IKE_TRANS_INTEG, 12, 0};
-	sa.props[1].trans[2] = (struct ike_transform){IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256, 0};
-	sa.props[1].trans[3] = (struct ike_transform){IKE_TRANS_DH, 14, 0};
+	sa.props[1].trans[0] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_CBC, 128, false};
+	sa.props[1].trans[1] = (struct ike_transform){IKE_TRANS_INTEG, 12, 0, false};
+	sa.props[1].trans[2] =
+	        (struct ike_transform){IKE_TRANS_PRF, IKE_PRF_HMAC_SHA2_256, 0, false};
+	sa.props[1].trans[3] = (struct ike_transform){IKE_TRANS_DH, 14, 0, false};
 	return sa;
 }
 
@@ -206,11 +210,12 @@ test_rt_sa_spis(void **state)
 	                                    .spi_len = 4,
 	                                    .spi = {0xc1, 0xc2, 0xc3, 0xc4},
 	                                    .ntrans = 2};
-	sa.props[0].trans[0] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 128};
-	sa.props[0].trans[1] = (struct ike_transform){IKE_TRANS_ESN, IKE_ESN_NO, 0};
+	sa.props[0].trans[0] =
+	        (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 128, false};
+	sa.props[0].trans[1] = (struct ike_transform){IKE_TRANS_ESN, IKE_ESN_NO, 0, false};
 	sa.props[1] = (struct ike_proposal){
 	        .num = 2, .proto = IKE_PROTO_AH, .spi_len = 4, .spi = {1, 2, 3, 4}, .ntrans = 1};
-	sa.props[1].trans[0] = (struct ike_transform){IKE_TRANS_INTEG, 12, 0};
+	sa.props[1].trans[0] = (struct ike_transform){IKE_TRANS_INTEG, 12, 0, false};
 	h.exch = IKE_EXCH_CREATE_CHILD_SA;
 	ike_mb_init(&mb, &h);
 	assert_int_equal(ike_mb_sa(&mb, &sa), 0);
@@ -224,7 +229,7 @@ test_rt_sa_spis(void **state)
 	                                    .spi_len = 8,
 	                                    .spi = {1, 2, 3, 4, 5, 6, 7, 8},
 	                                    .ntrans = 1};
-	sa.props[0].trans[0] = (struct ike_transform){IKE_TRANS_DH, 31, 0};
+	sa.props[0].trans[0] = (struct ike_transform){IKE_TRANS_DH, 31, 0, false};
 	ike_mb_init(&mb, &h);
 	assert_int_equal(ike_mb_sa(&mb, &sa), 0);
 	finish_parse(&mb, msg);
@@ -285,8 +290,9 @@ auth_sample_init(struct auth_sample *a)
 	                                       .spi_len = 4,
 	                                       .spi = {0xde, 0xad, 0xbe, 0xef},
 	                                       .ntrans = 2};
-	a->sa.props[0].trans[0] = (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256};
-	a->sa.props[0].trans[1] = (struct ike_transform){IKE_TRANS_ESN, IKE_ESN_YES, 0};
+	a->sa.props[0].trans[0] =
+	        (struct ike_transform){IKE_TRANS_ENCR, IKE_ENCR_AES_GCM_16, 256, false};
+	a->sa.props[0].trans[1] = (struct ike_transform){IKE_TRANS_ESN, IKE_ESN_YES, 0, false};
 	a->tsi[0] = (struct ike_ts){.type = IKE_TS_IPV4_ADDR_RANGE,
 	                            .eport = 65535,
 	                            .start = {10, 2, 0, 0},

@@ -3,7 +3,10 @@
  * One malformed message per rejection reason the parser can produce: each case asserts the
  * reason, the payload concerned, the two numbers and the log text (seed 004 §16 wording;
  * where the seed shows an example the case reproduces its numbers). Also checks the
- * rejection table itself (counters, formats, notifies) and ike_perr_format's bounds.
+ * rejection table itself (counters, formats, notifies) and ike_perr_format's bounds. Then
+ * what RFC 7296 says to accept although the seeds rejected it: the critical bit on a payload
+ * type we understand (§2.5), and transform attributes we do not understand (TLV form, unknown
+ * types), which make only their transform unusable (§3.3.6); each is noted in the message.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -242,15 +245,13 @@ static const struct rcase cases[] = {
         {"xform_last", IKE_REJ_XFORM_LAST, IKE_PLD_SA, 5, 1,
          "XFORM_PAYLOAD:INVALID_LAST_SUBSTRUC:5 in PROPOSAL_1", K_CHAIN, 0, 0, IKE_PLD_SA,
          BYTES(GH(0, 0, 20), PROP(0, 16, 1, 1, 0, 1), XF(5, 8, 4, 19))},
-        {"xform_attr_af", IKE_REJ_XFORM_ATTR_AF, IKE_PLD_SA, 14, 1, "XFORM_ATTRIB_AF_Bit Set",
-         K_CHAIN, 0, 0, IKE_PLD_SA,
-         BYTES(GH(0, 0, 26), PROP(0, 22, 1, 1, 0, 1), XF(0, 14, 1, 12), 0, 14, 0, 2, 1, 0)},
         {"xform_attr_length", IKE_REJ_XFORM_ATTR_LENGTH, IKE_PLD_SA, 4, 2,
          "XFORM_ATTRIB_LENGTH_ERROR :4 bytes of Attribute Received:2", K_CHAIN, 0, 0, IKE_PLD_SA,
          BYTES(GH(0, 0, 22), PROP(0, 18, 1, 1, 0, 1), XF(0, 10, 1, 12), 0x80, 14)},
-        {"xform_attr_type", IKE_REJ_XFORM_ATTR_TYPE, IKE_PLD_SA, 12, 5,
-         "INVALID_XFORM_ATTRIB_TYPE:12 Prop Num:5", K_CHAIN, 0, RESP, IKE_PLD_SA,
-         BYTES(GH(0, 0, 24), PROP(0, 20, 5, 1, 0, 1), XF(0, 12, 1, 12), 0x80, 12, 0, 16)},
+        /* a TLV attribute is skipped by its length, which must fit the transform */
+        {"xform_attr_tlv_length", IKE_REJ_XFORM_ATTR_LENGTH, IKE_PLD_SA, 8, 2,
+         "XFORM_ATTRIB_LENGTH_ERROR :8 bytes of Attribute Received:2", K_CHAIN, 0, 0, IKE_PLD_SA,
+         BYTES(GH(0, 0, 26), PROP(0, 22, 1, 1, 0, 1), XF(0, 14, 1, 12), 0, 14, 0, 8, 1, 0)},
         {"xform_attr_twice", IKE_REJ_XFORM_ATTR_TYPE, IKE_PLD_SA, 14, 1,
          "INVALID_XFORM_ATTRIB_TYPE:14 Prop Num:1", K_CHAIN, 0, 0, IKE_PLD_SA,
          BYTES(GH(0, 0, 28), PROP(0, 24, 1, 1, 0, 1), XF(0, 16, 1, 12), 0x80, 14, 0, 128, 0x80, 14,
@@ -400,9 +401,6 @@ static const struct rcase cases[] = {
         {"vendor_incomplete", IKE_REJ_VENDOR_INCOMPLETE, IKE_PLD_VENDOR, 0, 0,
          "VENDOR ID PAYLOAD:Incomplete data received:0 bytes", K_CHAIN, 0, 0, IKE_PLD_VENDOR,
          BYTES(GH(0, 0, 4))},
-        {"vendor_critical", IKE_REJ_VENDOR_CRITICAL, IKE_PLD_VENDOR, 0, 0,
-         "VENDOR ID PAYLOAD:Critical Bit Set", K_CHAIN, 0, 0, IKE_PLD_VENDOR,
-         BYTES(GH(0, CRIT, 6), 1, 2)},
 };
 
 /* Reasons the parser never produces: found by exchange processing, or unused. */
@@ -605,13 +603,137 @@ test_format_bounds(void **state)
 	assert_string_equal(out, "unknown rejection reason");
 }
 
+/* ---- accepted and noted (RFC 7296 §2.5, §3.3.6) ------------------------------------------ */
+
+struct ncase {
+	const char *name;
+	enum kind kind; /* K_CHAIN or K_INNER */
+	uint8_t exch, flags, first;
+	const uint8_t *bytes;
+	size_t len;
+	uint8_t notes;      /* the bits expected */
+	enum ike_note note; /* and the numbers of this one */
+	uint32_t a, b;
+	uint8_t nunusable, ntrans; /* of the first proposal (SA cases) */
+	const char *text;          /* ike_note_format of `note` */
+};
+
+#define NB(n) (uint8_t)(1u << (n))
+
+static const struct ncase ncases[] = {
+        {"vendor_critical", K_CHAIN, 0, 0, IKE_PLD_VENDOR, BYTES(GH(0, CRIT, 6), 1, 2),
+         NB(IKE_NOTE_CRITICAL_KNOWN), IKE_NOTE_CRITICAL_KNOWN, IKE_PLD_VENDOR, 0, 0, 0,
+         "CRITICAL_BIT on payload type 43, which is understood: ignored (RFC 7296 2.5)"},
+        {"nonce_critical", K_CHAIN, 0, 0, IKE_PLD_NONCE, BYTES(GH(0, CRIT, 20), Z16),
+         NB(IKE_NOTE_CRITICAL_KNOWN), IKE_NOTE_CRITICAL_KNOWN, IKE_PLD_NONCE, 0, 0, 0,
+         "CRITICAL_BIT on payload type 40, which is understood: ignored (RFC 7296 2.5)"},
+        {"vendor_critical_inner", K_INNER, 0, 0, IKE_PLD_VENDOR, BYTES(GH(0, CRIT, 5), 9),
+         NB(IKE_NOTE_CRITICAL_KNOWN), IKE_NOTE_CRITICAL_KNOWN, IKE_PLD_VENDOR, 0, 0, 0,
+         "CRITICAL_BIT on payload type 43, which is understood: ignored (RFC 7296 2.5)"},
+        /* Key Length in TLV form (2-byte value), then a usable AES-CBC-128 */
+        {"xform_attr_tlv", K_CHAIN, 0, 0, IKE_PLD_SA,
+         BYTES(GH(0, 0, 38), PROP(0, 34, 1, 1, 0, 2), XF(3, 14, 1, 12), 0, 14, 0, 2, 0, 128,
+               XF(0, 12, 1, 12), 0x80, 14, 0, 128),
+         NB(IKE_NOTE_XFORM_ATTR_TLV), IKE_NOTE_XFORM_ATTR_TLV, 14, 1, 1, 2,
+         "XFORM_ATTRIB type 14 in TLV form in PROPOSAL_1: that transform is not usable"},
+        /* an unknown TLV attribute with an empty value */
+        {"xform_attr_tlv_empty", K_CHAIN, 0, 0, IKE_PLD_SA,
+         BYTES(GH(0, 0, 24), PROP(0, 20, 1, 1, 0, 1), XF(0, 12, 4, 19), 0x01, 0x2c, 0, 0),
+         NB(IKE_NOTE_XFORM_ATTR_TLV), IKE_NOTE_XFORM_ATTR_TLV, 300, 1, 1, 1,
+         "XFORM_ATTRIB type 300 in TLV form in PROPOSAL_1: that transform is not usable"},
+        /* an unknown TV attribute (12) next to a Key Length; in a response, proposal 5 */
+        {"xform_attr_unknown", K_CHAIN, 0, RESP, IKE_PLD_SA,
+         BYTES(GH(0, 0, 28), PROP(0, 24, 5, 1, 0, 1), XF(0, 16, 1, 12), 0x80, 12, 0, 16, 0x80, 14,
+               0, 128),
+         NB(IKE_NOTE_XFORM_ATTR_UNKNOWN), IKE_NOTE_XFORM_ATTR_UNKNOWN, 12, 5, 1, 1,
+         "UNKNOWN_XFORM_ATTRIB_TYPE:12 in PROPOSAL_5: that transform is not usable"},
+        /* both kinds, and the critical bit, in one message: each noted once */
+        {"all_three", K_CHAIN, 0, 0, IKE_PLD_SA,
+         BYTES(GH(IKE_PLD_VENDOR, CRIT, 44), PROP(0, 40, 1, 1, 0, 3), XF(3, 12, 4, 19), 0, 99, 0, 0,
+               XF(3, 12, 4, 20), 0x80, 77, 0, 1, XF(0, 8, 4, 14), GH(0, CRIT, 5), 1),
+         NB(IKE_NOTE_CRITICAL_KNOWN) | NB(IKE_NOTE_XFORM_ATTR_TLV) |
+                 NB(IKE_NOTE_XFORM_ATTR_UNKNOWN),
+         IKE_NOTE_XFORM_ATTR_UNKNOWN, 77, 1, 2, 3,
+         "UNKNOWN_XFORM_ATTRIB_TYPE:77 in PROPOSAL_1: that transform is not usable"},
+};
+
+static void
+test_notes(void **state)
+{
+	struct ike_msg *msg = calloc(1, sizeof(*msg));
+
+	(void)state;
+	assert_non_null(msg);
+	for (size_t i = 0; i < sizeof(ncases) / sizeof(ncases[0]); i++) {
+		const struct ncase *c = &ncases[i];
+		struct rcase rc = {.name = c->name,
+		                   .kind = c->kind,
+		                   .exch = c->exch,
+		                   .flags = c->flags,
+		                   .first = c->first,
+		                   .bytes = c->bytes,
+		                   .len = c->len};
+		uint8_t buf[IKET_MAX_FILE];
+		size_t len = case_datagram(&rc, buf);
+		struct ike_perr err;
+		char text[256];
+		int r = ike_msg_parse(buf, len, msg, &err);
+
+		if (r == 0 && c->kind == K_INNER)
+			r = ike_msg_parse_inner(msg, c->first, c->bytes, c->len, &err);
+		if (r != 0)
+			fail_msg("%s: rejected, reason %d a %u b %u", c->name, err.reason, err.a,
+			         err.b);
+		if (msg->notes != c->notes || msg->note_a[c->note] != c->a ||
+		    msg->note_b[c->note] != c->b)
+			fail_msg("%s: notes 0x%x (want 0x%x) a %u (want %u) b %u (want %u)",
+			         c->name, msg->notes, c->notes, msg->note_a[c->note], c->a,
+			         msg->note_b[c->note], c->b);
+		if (c->ntrans) {
+			uint8_t un = 0;
+
+			assert_true(msg->has_sa);
+			assert_int_equal(msg->sa.props[0].ntrans, c->ntrans);
+			for (size_t t = 0; t < c->ntrans; t++)
+				un += msg->sa.props[0].trans[t].unusable;
+			if (un != c->nunusable)
+				fail_msg("%s: %u unusable transforms, want %u", c->name, un,
+				         c->nunusable);
+		}
+		ike_note_format(c->note, c->a, c->b, text, sizeof(text));
+		if (strcmp(text, c->text) != 0)
+			fail_msg("%s: text \"%s\", want \"%s\"", c->name, text, c->text);
+	}
+	free(msg);
+}
+
+/* Note counters are unique labels apart from the rejection counters; formats take <= 2. */
+static void
+test_note_table(void **state)
+{
+	(void)state;
+	for (int n = 0; n < IKE_NOTE_COUNT; n++) {
+		const struct ike_note_info *ni = ike_note_info((enum ike_note)n);
+
+		assert_non_null(ni->counter);
+		assert_int_equal(strncmp(ni->counter, "noted_", 6), 0);
+		for (int m = 0; m < n; m++)
+			assert_string_not_equal(ni->counter,
+			                        ike_note_info((enum ike_note)m)->counter);
+		for (int r = 0; r < IKE_REJ_COUNT; r++)
+			assert_string_not_equal(ni->counter, ike_reject_info(r)->counter);
+	}
+	assert_string_equal(ike_note_info(IKE_NOTE_COUNT)->counter, "noted_unknown");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_cases),         cmocka_unit_test(test_coverage),
 	        cmocka_unit_test(test_table),         cmocka_unit_test(test_notifies),
-	        cmocka_unit_test(test_format_bounds),
+	        cmocka_unit_test(test_format_bounds), cmocka_unit_test(test_notes),
+	        cmocka_unit_test(test_note_table),
 	};
 
 	return cmocka_run_group_tests_name("ike_msg_reject", tests, NULL, NULL);
