@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Routes by cost and virtual addresses (issue 6, seed 004 §13) with one tandem node and the
+# real strongSwan branch. Two tunnels to the branch: Tun-1 (engine group G1, from gw1's own
+# WAN address, routes cost 5) and Tun-2 (G2, from the cluster VIP 192.0.2.10, cost 10). Pings
+# at 200/s from hc to hb; kill -9 of G1's engine moves the traffic to Tun-2 and the restarted
+# engine brings it back. Also: tandemd adds the VIPs (single-node cluster = active by itself)
+# and announces them (gratuitous ARP seen on the branch's WAN interface).
+# Exit 0 pass, 1 fail, 77 when not root.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/lab.sh
+source "$here/lib/lab.sh"
+[[ $(id -u) -eq 0 ]] || exit 77
+
+exec 3>&1
+fails=0
+pass() { printf 'ok   - %s\n' "$*" >&3; }
+fail() {
+	printf 'FAIL - %s\n' "$*" >&3
+	fails=$((fails + 1))
+}
+check() { # check "what" cmd...
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+lab_init
+lab_topology_up 1
+GW1=$(lab_addr gw1 wan)
+CONF=$LAB_DIR/gw1.conf
+SW=$LAB_DIR/br/swanctl
+LOG=$(lab_node_dir gw1)/tandemd.log
+PSK=tandem-lab-psk-0123456789
+
+# --- tandem: seed 004 Example 16 with the lab's addresses -----------------------------------
+{
+	printf '! seed 004 §13 (Example 16) in the lab: two tunnels to one branch, routes by cost\n'
+	printf 'asp pool P1 service security\n  asp 1/1\nasp pool P2 service security\n  asp 1/2\n'
+	printf 'asp group G1\n  pool P1\nasp group G2\n  pool P2\n'
+	lab__ike_prop ike-proposal aes128gcm16-prfsha256-ecp256
+	lab__esp_prop ipsec-proposal aes128gcm16
+	printf 'ipsec policy ipsec-policy\n  seq 10 proposal ipsec-proposal\n'
+	cat <<CONF
+context C1
+  interface TI-1 ipsec
+    ip address 192.168.2.1/30
+  interface TI-2 ipsec
+    ip address 192.168.3.1/30
+  ipsec access-list acl-1
+    seq 10 $LAB_LAN_NET $LAB_BLAN_NET
+  ipsec access-list acl-2
+    seq 10 10.1.0.0/25 $LAB_BLAN_NET
+  ip route $LAB_BLAN_NET TI-1 cost 5
+  ip route $LAB_BLAN_NET TI-2 cost 10
+context L1
+  interface Tun-1-Local loopback
+    ip address $GW1/32
+  asp-group G1 service security
+  ike2 policy ike-policy1
+    pre-shared-key "$PSK"
+    seq 10 proposal ike-proposal
+context L2
+  asp-group G2 service security
+  ike2 policy ike-policy2
+    pre-shared-key "$PSK"
+    seq 10 proposal ike-proposal
+tunnel ipsec Tun-1
+  peer-end-point local $GW1 remote $LAB_BR_WAN context L1
+  bind interface TI-1 C1
+  remote-id $LAB_BR_WAN
+  ike-policy ike-policy1
+  seq 10 ipsec-policy ipsec-policy access-group acl-1
+tunnel ipsec Tun-2
+  peer-end-point local $LAB_WAN_VIP remote $LAB_BR_WAN context L2
+  bind interface TI-2 C1
+  remote-id $LAB_BR_WAN
+  ike-policy ike-policy2
+  seq 10 ipsec-policy ipsec-policy access-group acl-2
+cluster lab
+  node gw1 id 1 priority 200 address $(lab_addr gw1 sync)
+  virtual-address $LAB_WAN_VIP/24 interface wan0
+  virtual-address $LAB_LAN_VIP/24 interface lan0
+CONF
+} >"$CONF"
+
+# --- the branch: one connection per tunnel. Tun-2's child covers only 10.1.0.0/25, so the
+# branch sends its replies to hc (10.1.0.100) through Tun-2 whatever happens to Tun-1: what
+# this test measures is the cluster's side, the direction tandem's routes decide.
+lab__swanctl_dirs "$SW"
+conn() { # conn NAME REMOTE REMOTE-TS
+	cat <<SWAN
+	$1 {
+		version = 2
+		local_addrs = $LAB_BR_WAN
+		remote_addrs = $2
+		proposals = aes128gcm16-prfsha256-ecp256
+		encap = yes
+		mobike = no
+		local { auth = psk
+			id = $LAB_BR_WAN }
+		remote { auth = psk
+			id = $2 }
+		children { $1 { mode = tunnel
+			local_ts = $LAB_BLAN_NET
+			remote_ts = $3
+			esp_proposals = aes128gcm16
+			start_action = none } }
+	}
+SWAN
+}
+{
+	printf 'connections {\n'
+	conn tun1 "$GW1" "$LAB_LAN_NET"
+	conn tun2 "$LAB_WAN_VIP" 10.1.0.0/25
+	printf '}\nsecrets {\n'
+	printf '\tike-1 { id-1 = %s\n\t\tid-2 = %s\n\t\tid-3 = %s\n\t\tsecret = "%s" }\n}\n' \
+		"$LAB_BR_WAN" "$GW1" "$LAB_WAN_VIP" "$PSK"
+} >"$SW/swanctl.conf"
+
+# the announcements, seen from the branch's side of the WAN
+lab_spawn tcpdump-br br "$LAB_DIR/tcpdump.log" tcpdump -i wan0 -U -n -w "$LAB_DIR/vip.pcap" \
+	'arp or icmp6'
+sleep 0.5
+
+tandem() { lab_hactl gw1 "$@"; }
+routes() { tandem --json show routes; }
+lab_tandemd_start gw1 "$CONF" --log-level debug
+
+# --- virtual addresses ---------------------------------------------------------------------
+check "single-node cluster: tandemd is active by itself" \
+	lab_wait_until 5 bash -c "'$(lab__hactl)' --ctl '$(lab_tandemd_ctl gw1)' --json show routes | jq -e '.active == true' >/dev/null"
+check "VIP $LAB_WAN_VIP/24 is on gw1's wan0" \
+	bash -c "ip -n $(lab_ns gw1) -4 addr show dev wan0 | grep -q ' $LAB_WAN_VIP/24 '"
+check "VIP $LAB_LAN_VIP/24 is on gw1's lan0" \
+	bash -c "ip -n $(lab_ns gw1) -4 addr show dev lan0 | grep -q ' $LAB_LAN_VIP/24 '"
+check "hactl show routes: both VIPs held" \
+	bash -c "'$(lab__hactl)' --ctl '$(lab_tandemd_ctl gw1)' --json show routes | jq -e '[.vips[] | select(.held)] | length == 2' >/dev/null"
+check "the VIPs were logged as events" bash -c "grep -c 'ha event: VIP .* added' '$LOG' | grep -qx 2"
+
+# --- both tunnels up -----------------------------------------------------------------------
+lab_charon_start br "$SW"
+lab_swanctl br --initiate --child tun1 >/dev/null 2>&1 || true
+lab_swanctl br --initiate --child tun2 >/dev/null 2>&1 || true
+both_installed() {
+	routes | jq -e '[.routes[] | select(.installed)] | length == 2' >/dev/null
+}
+check "both tunnels up: both routes installed" lab_wait_until 15 both_installed
+routes >"$LAB_DIR/routes-before.json"
+check "Tun-1 (metric 5) carries $LAB_BLAN_NET" \
+	jq -e '.routes[] | select(.tunnel == "Tun-1") | .carrier and .metric == 5' "$LAB_DIR/routes-before.json" >/dev/null
+check "kernel: $LAB_BLAN_NET metric 5 dev TI-1 and metric 10 dev TI-2" \
+	bash -c "r=\$(ip -n $(lab_ns gw1) route show $LAB_BLAN_NET); grep -q 'dev TI-1.*metric 5' <<<\"\$r\" && grep -q 'dev TI-2.*metric 10' <<<\"\$r\""
+check "hc reaches hb through the tunnels" lab_exec_plain hc ping -q -c 3 -i 0.2 -W 2 "$LAB_HB_ADDR" >/dev/null
+check "gratuitous ARP for $LAB_WAN_VIP seen at the branch" \
+	bash -c "tcpdump -r '$LAB_DIR/vip.pcap' -n 2>/dev/null | grep -q 'Request who-has $LAB_WAN_VIP tell $LAB_WAN_VIP'"
+check "the branch's neighbour entry for $LAB_WAN_VIP is gw1's wan0 MAC" \
+	bash -c "ip -n $(lab_ns br) neigh show $LAB_WAN_VIP | grep -qi \"\$(ip -n $(lab_ns gw1) -br link show wan0 | awk '{print \$3}')\""
+
+# --- kill -9 of G1's engine under 200 pings/s -----------------------------------------------
+sa_out() { # outbound packets of a tunnel's SAs, as the engines last reported
+	tandem --json show engines | jq "[.groups[].sas[]? | select(.tunnel == \"$1\" and (.inbound | not)) | .packets] | add // 0"
+}
+PING=$LAB_DIR/ping.log
+lab_spawn ping-hc hc "$PING" ping -D -n -i 0.005 -W 1 "$LAB_HB_ADDR"
+sleep 2
+t2_before=$(sa_out Tun-2)
+g1pid=$(tandem --json show engines | jq -r '.groups[] | select(.group == "G1") | .pid')
+t_kill=$(date +%s.%N)
+kill -9 "$g1pid"
+g1_back() {
+	[[ $(tandem --json show engines | jq -r '.groups[] | select(.group == "G1") | .state + " " + (.pid|tostring)') == "up "* ]] &&
+		[[ $(tandem --json show engines | jq -r '.groups[] | select(.group == "G1") | .pid') != "$g1pid" ]]
+}
+check "G1's engine restarted by the supervisor" lab_wait_until 5 g1_back
+check "Tun-1's route returned after the restart" lab_wait_until 5 both_installed
+sleep 2
+lab_stop ping-hc
+routes >"$LAB_DIR/routes-after.json"
+check "event: Tun-1's route withdrawn when G1's engine died" \
+	grep -qE "ha event: route $LAB_BLAN_NET via TI-1 .* withdrawn: engine G1 is down" "$LOG"
+check "event: $LAB_BLAN_NET carried by Tun-2 after the kill" \
+	grep -q "ha event: prefix $LAB_BLAN_NET now carried by tunnel Tun-2" "$LOG"
+check "event: $LAB_BLAN_NET carried by Tun-1 again after the restart" \
+	bash -c "grep 'ha event: prefix $LAB_BLAN_NET now carried' '$LOG' | tail -1 | grep -q 'Tun-1'"
+t2_after=$(sa_out Tun-2)
+check "traffic went through Tun-2 meanwhile (its outbound SA: $t2_before -> $t2_after packets)" \
+	test "$t2_after" -gt "$t2_before"
+check "Tun-1 carries the prefix again (hactl show routes)" \
+	jq -e '.routes[] | select(.tunnel == "Tun-1") | .carrier and .installed' "$LAB_DIR/routes-after.json" >/dev/null
+check "kernel: the route to hb is TI-1 again" \
+	bash -c "ip -n $(lab_ns gw1) route get $LAB_HB_ADDR | grep -q 'dev TI-1'"
+
+# the gap: the longest silence between two answers around the kill
+gap=$(awk -v k="$t_kill" -F'[][]' '/bytes from/ { t = $2 + 0; if (p && t > k - 1 && p < k + 1 && (t - p) * 1000 > g) g = (t - p) * 1000; p = t } END { printf "%d", g }' "$PING")
+sent=$(grep -c 'bytes from' "$PING" || true)
+pass "engine kill -> backup tunnel: longest gap between answers $gap ms (pings every 5 ms, $sent answered)"
+check "engine failure to backup route within 100 ms (gap $gap ms)" test "$gap" -le 100
+
+# GARP timing from the capture: the announcements for the WAN VIP, relative to the first
+garp=$(tcpdump -tt -r "$LAB_DIR/vip.pcap" -n 2>/dev/null |
+	awk -v v="$LAB_WAN_VIP" '$0 ~ "Request who-has " v " tell " v { if (!f) f = $1; printf "%s%d", s, ($1 - f) * 1000; s = " " }')
+pass "gratuitous ARPs for $LAB_WAN_VIP at +ms: $garp"
+check "4 gratuitous ARPs for $LAB_WAN_VIP" test "$(wc -w <<<"$garp")" -eq 4
+
+printf 'routes by cost: %d failure(s)\n' "$fails" >&3
+[[ $fails -eq 0 ]]
