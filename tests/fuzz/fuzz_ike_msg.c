@@ -147,6 +147,9 @@ same_msg(const struct ike_msg *a, const struct ike_msg *b)
 		CHECK(cur_same(a->vendor[i], b->vendor[i]));
 }
 
+static const uint8_t attr_notes =
+        (uint8_t)(1u << IKE_NOTE_XFORM_ATTR_TLV | 1u << IKE_NOTE_XFORM_ATTR_UNKNOWN);
+
 static void
 round_trip(const struct ike_msg *m, bool chain)
 {
@@ -177,10 +180,13 @@ round_trip(const struct ike_msg *m, bool chain)
 	}
 	CHECK(rc == 0 && err.reason == IKE_REJ_NONE);
 	same_msg(m, &again);
+	/* the builder writes only attributes it knows, never a critical bit: nothing to note */
+	CHECK(again.notes == 0);
 	CHECK(again.has_sk == m->has_sk && again.sk.inner_next == m->sk.inner_next);
+	/* attributes that made a transform unusable are not rebuilt: the SA may be shorter */
 	if (m->has_sk)
-		CHECK(again.sk.aad_len == sk_aad && again.sk.aad_len == m->sk.aad_len &&
-		      cur_same(again.sk.body, m->sk.body));
+		CHECK(again.sk.aad_len == sk_aad && cur_same(again.sk.body, m->sk.body) &&
+		      (again.sk.aad_len == m->sk.aad_len || (m->notes & attr_notes)));
 out:
 	ike_mb_fini(&mb);
 }
@@ -197,6 +203,24 @@ check_err(int rc, const struct ike_perr *err)
 	CHECK(strlen(text) < sizeof(text));
 }
 
+/* An unusable transform always comes with its note; notes format within bounds. */
+static void
+check_notes(const struct ike_msg *m)
+{
+	char text[256];
+	bool unusable = false;
+
+	for (size_t i = 0; m->has_sa && i < m->sa.nprops; i++)
+		for (size_t j = 0; j < m->sa.props[i].ntrans; j++)
+			unusable |= m->sa.props[i].trans[j].unusable;
+	CHECK(!unusable || (m->notes & attr_notes));
+	CHECK(m->notes < (1u << IKE_NOTE_COUNT));
+	for (int n = 0; n < IKE_NOTE_COUNT; n++) {
+		ike_note_format((enum ike_note)n, m->note_a[n], m->note_b[n], text, sizeof(text));
+		CHECK(strlen(text) < sizeof(text));
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -207,6 +231,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = ike_msg_parse(data, size, &msg, &err);
 	check_err(rc, &err);
 	if (rc == 0) {
+		check_notes(&msg);
 		round_trip(&msg, false);
 		if (msg.has_sk) {
 			rc = ike_msg_parse_inner(&msg, msg.sk.inner_next, msg.sk.body.p,
@@ -221,7 +246,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	msg.hdr.flags = data[1] & (IKE_FLAG_RESPONSE | IKE_FLAG_INITIATOR);
 	rc = ike_msg_parse_inner(&msg, data[0], data + 2, size - 2, &err);
 	check_err(rc, &err);
-	if (rc == 0)
+	if (rc == 0) {
+		check_notes(&msg);
 		round_trip(&msg, true);
+	}
 	return 0;
 }
