@@ -25,6 +25,7 @@
 #include "node/tandemd_eng.h"
 #include "node/tandemd_ha.h"
 #include "node/tandemd_ike.h"
+#include "node/tandemd_sync.h"
 #include "node/tandemd_int.h"
 
 /* What this build does not do yet; `hactl status` says so plainly. */
@@ -145,7 +146,7 @@ tandemd_ctl_status(struct tandemd *d, struct buf *resp)
 	struct ctl_status st = {
 	        .node = d->opts.node,
 	        .cluster = d->cfg->cluster.present ? d->cfg->cluster.name : "",
-	        .role = "standalone",
+	        .role = tandemd_sync_role_str(d),
 	        .uptime_sec = (clk_mono_ms() - d->started_ms) / 1000,
 	        .pid = (uint32_t)getpid(),
 	        .config_path = d->opts.config_path,
@@ -158,6 +159,14 @@ tandemd_ctl_status(struct tandemd *d, struct buf *resp)
 	        .not_built = tandemd_not_built,
 	};
 
+	char mismatch[512];
+
+	st.replicated = tandemd_sync_enabled(d);
+	if (st.replicated) {
+		tandemd_sync_status(d, mismatch, sizeof(mismatch), &st.quorate);
+		st.config_mismatch = mismatch;
+		st.fault = tandemd_sync_fault(d);
+	}
 	return ctl_encode_status(&st, resp);
 }
 
@@ -198,6 +207,9 @@ tandemd_ctl(void *arg, const struct ctl_request *req, struct buf *resp)
 		return tandemd_ike_ctl(d, req, resp); /* IKE (tandemd_ike_ctl.c) */
 	case CTL_CMD_SHOW_ENGINES:                    /* engines (tandemd_eng.c) */
 		return tandemd_eng_ctl(d, req, resp);
+	case CTL_CMD_SHOW_CLUSTER: /* replication (tandemd_sync.c) */
+	case CTL_CMD_SHOW_REPLICATION:
+		return tandemd_sync_ctl(d, req, resp);
 	case CTL_CMD_SHOW_ROUTES: /* VIPs and routes by cost (tandemd_ha.c) */
 		return tandemd_ha_ctl(d, req, resp);
 	}
@@ -323,6 +335,11 @@ tandemd_start(struct tandemd *d)
 		log_err("cannot start the IKE engine: %s", strerror(-rc));
 		return rc;
 	}
+	/* replication (tandemd_sync.c): before the IKE engine gets its tunnels, so that a node of
+	 * a cluster starts as a standby and serves only once elected */
+	rc = tandemd_sync_start(d);
+	if (rc < 0)
+		return rc;
 	tandemd_ike_apply(d->ike, d->cfg);
 	/* VIPs and routes by cost (tandemd_ha.c): after the engines and IKE it watches */
 	rc = tandemd_ha_start(d);
@@ -343,6 +360,7 @@ tandemd_free(struct tandemd *d)
 	if (!d)
 		return;
 	tandemd_ha_free(d);       /* VIPs and routes stay for the next owner */
+	tandemd_sync_free(d);     /* leaves the group before IKE goes */
 	tandemd_ike_free(d->ike); /* IKE first: it sends through the engines' sockets */
 	tandemd_eng_free(d);      /* engines (tandemd_eng.c): stopped before the event base goes */
 	ctl_server_free(d->ctl);

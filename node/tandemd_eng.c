@@ -21,6 +21,7 @@
 #include "node/tandemd_ha.h"
 #include "node/tandemd_ike.h"
 #include "node/tandemd_int.h"
+#include "node/tandemd_sync.h"
 
 #define TANDEMD_ENGINE_NAME "tandem-engine"
 
@@ -88,6 +89,11 @@ tandemd_eng_lease_request(void *arg, uint32_t spi, uint64_t used, uint64_t limit
 	int rc;
 
 	(void)limit;
+	/* in a cluster: granted when the group delivered it (tandemd_sync.c); a standby grants
+	 * nothing; an SA the group does not know (manual keys) is granted here */
+	rc = tandemd_sync_lease_request(d, spi, grant);
+	if (rc != -ENOENT)
+		return;
 	rc = eng_lease_grant(d->eng, spi, grant);
 	if (rc < 0) {
 		log_warnx("SA %08x: cannot grant a lease up to %llu: %s", spi,
@@ -106,6 +112,7 @@ tandemd_eng_replay_report(void *arg, uint32_t spi, uint64_t highest)
 
 	if (d->ike)
 		ike_engine_child_seq(tandemd_ike_engine(d->ike), spi, true, highest);
+	tandemd_sync_replay_report(d, spi, highest);
 }
 
 /* A byte lifetime: soft -> the IKE engine rekeys that Child SA, hard -> it deletes it. */

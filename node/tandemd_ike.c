@@ -29,6 +29,7 @@
 #include "node/ike/ike_engine.h"
 #include "node/tandemd_ha.h"
 #include "node/tandemd_int.h"
+#include "node/tandemd_sync.h"
 
 #define TI_MAX_DGRAM 65535
 #define TI_MAX_HELD  4096 /* datagrams waiting for their state to be replicated */
@@ -249,6 +250,20 @@ ti_io_send(void *arg, const struct sockaddr_storage *local, const struct sockadd
 }
 
 void
+tandemd_ike_drop_held(struct tandemd_ike *ti)
+{
+	struct ti_held *h;
+
+	if (ti->nheld)
+		log_info("dropping %u datagram(s) whose state the group did not deliver", ti->nheld);
+	while ((h = TAILQ_FIRST(&ti->held)) != NULL) {
+		TAILQ_REMOVE(&ti->held, h, entry);
+		free(h);
+	}
+	ti->nheld = 0;
+}
+
+void
 tandemd_ike_commit_safe(struct tandemd_ike *ti, uint64_t commit)
 {
 	if (commit > ti->safe_commit)
@@ -328,9 +343,12 @@ ti_obs_changed(void *arg, const struct ike_sa_state *st, enum ike_change what, u
 {
 	struct tandemd_ike *ti = arg;
 
-	/* Without replication every change is safe at once; the sync layer takes this over. */
-	if (!ti->d->cfg->cluster.present || ti->d->cfg->cluster.nnodes <= 1)
+	/* Without replication every change is safe at once; with it, once the group delivered it
+	 * back (tandemd_sync.c calls tandemd_ike_commit_safe) */
+	if (!tandemd_sync_enabled(ti->d))
 		ti->safe_commit = commit;
+	else
+		tandemd_sync_ike_changed(ti->d, st, what, commit);
 	if (what == IKE_CH_ESTABLISHED || what == IKE_CH_DELETED || what == IKE_CH_REKEYED)
 		log_info("IKE SA %016llx/%016llx of tunnel %s %s", (unsigned long long)st->spi_i,
 		         (unsigned long long)st->spi_r, st->tunnel,

@@ -29,6 +29,8 @@ void tandemd_ike_input(struct tandemd_ike *ti, const struct sockaddr_storage *lo
                        const struct sockaddr_storage *remote, const uint8_t *p, size_t len);
 /* Sync-before-send: state changes up to `commit` are replicated; send what waited for them. */
 void tandemd_ike_commit_safe(struct tandemd_ike *ti, uint64_t commit);
+/* The node stepped down: held datagrams (state the group did not deliver) are dropped. */
+void tandemd_ike_drop_held(struct tandemd_ike *ti);
 /* Runs due timers after something outside called into the engine. */
 void tandemd_ike_kick(struct tandemd_ike *ti);
 struct ike_engine *tandemd_ike_engine(struct tandemd_ike *ti);

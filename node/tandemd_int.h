@@ -19,6 +19,7 @@ struct event_base;
 struct ctl_server;
 struct eng_sup;
 struct tandemd_ike;
+struct tandemd_sync;
 struct tandemd_ha;
 
 struct tandemd {
@@ -37,6 +38,7 @@ struct tandemd {
 	struct ctl_reload last_reload;
 	struct eng_sup *eng;     /* crypto engines (tandemd_eng.c) */
 	struct tandemd_ike *ike; /* IKE engine and its sockets (tandemd_ike.c) */
+	struct tandemd_sync *sync; /* replication over corosync (tandemd_sync.c); NULL alone */
 	struct tandemd_ha *ha;   /* VIPs and routes by cost (tandemd_ha.c) */
 };
 

@@ -480,3 +480,21 @@ sync_stats(const struct sync *s, struct sync_stats *out)
 		out->lat_max_us = tmp[n - 1];
 	}
 }
+
+int
+sync_digest(const struct sync *s, uint8_t out[32])
+{
+	return sync_store_digest(s->store, out);
+}
+
+size_t
+sync_mem(const struct sync *s)
+{
+	return sync_store_mem(s->store);
+}
+
+uint32_t
+sync_node_id(const struct sync *s)
+{
+	return s->o.node_id;
+}

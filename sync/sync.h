@@ -162,5 +162,11 @@ struct sync_stats {
 	uint64_t role_changes;
 };
 void sync_stats(const struct sync *s, struct sync_stats *out);
+/* SHA-256 of the store (sync_store_digest). Returns 0 or -ENOMEM. */
+int sync_digest(const struct sync *s, uint8_t out[32]);
+/* Bytes the store takes (tables, entries, raw updates): the memory figure per tunnel. */
+size_t sync_mem(const struct sync *s);
+/* This node's id and the node the election names active (0: none). */
+uint32_t sync_node_id(const struct sync *s);
 
 #endif

@@ -870,7 +870,12 @@ sync_peek_sa_update(const uint8_t *p, size_t len, struct sync_sa_keys *k, enum s
 			continue;
 		(void)pb_uint(f.s, 2, &in, &bad); /* absent: 0, refused below */
 		(void)pb_uint(f.s, 3, &out, &bad);
-		if (!in || !out || in > UINT32_MAX || out > UINT32_MAX)
+		/* uint32 fields: a longer varint is cut to 32 bits, as protobuf-c (the full
+		 * decoder) and every protobuf parser do, so both readers see the same SPIs
+		 * (fuzz_sync_codec) */
+		in = (uint32_t)in;
+		out = (uint32_t)out;
+		if (!in || !out)
 			return -EBADMSG;
 		k->spi_in[k->nchild] = (uint32_t)in;
 		k->spi_out[k->nchild] = (uint32_t)out;

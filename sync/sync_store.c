@@ -14,6 +14,7 @@
 #include <sys/queue.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #define STORE_FIRST_BUCKETS 64u
 
@@ -588,4 +589,56 @@ sync_store_mem(const struct sync_store *st)
 	return sizeof(*st) + st->sa_nb * sizeof(*st->sa_tab) + st->spi_nb * sizeof(*st->spi_tab) +
 	       (st->nsa + st->ntomb) * sizeof(struct sa_ent) + st->nspi * sizeof(struct spi_ent) +
 	       st->raw_bytes + st->nsa * 2 * IKE_STATE_MAX_CHILDREN / 8;
+}
+
+/* ---- digest -------------------------------------------------------------------------------- */
+
+static int
+key_cmp(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	if (x[1] != y[1])
+		return x[1] < y[1] ? -1 : 1;
+	return 0;
+}
+
+int
+sync_store_digest(const struct sync_store *st, uint8_t out[32])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	uint64_t *keys = NULL;
+	size_t n = 0;
+	unsigned len = 0;
+	int rc = -ENOMEM;
+
+	if (!md || sync_store_keys(st, &keys, &n))
+		goto out;
+	qsort(keys, n, 2 * sizeof(*keys), key_cmp);
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct sync_sa_view v;
+
+		if (!sync_store_get(st, keys[2 * i], keys[2 * i + 1], &v) || v.tomb)
+			continue;
+		(void)EVP_DigestUpdate(md, &v.spi_i, sizeof(v.spi_i));
+		(void)EVP_DigestUpdate(md, &v.spi_r, sizeof(v.spi_r));
+		(void)EVP_DigestUpdate(md, &v.commit, sizeof(v.commit));
+		(void)EVP_DigestUpdate(md, v.raw, v.len);
+		for (unsigned k = 0; k < v.nkids; k++) {
+			uint64_t seq = sync_store_seq_get(st, (uint32_t)(v.kids[k] >> 1),
+			                                  v.kids[k] & 1, NULL);
+
+			(void)EVP_DigestUpdate(md, &v.kids[k], sizeof(v.kids[k]));
+			(void)EVP_DigestUpdate(md, &seq, sizeof(seq));
+		}
+	}
+	rc = EVP_DigestFinal_ex(md, out, &len) == 1 ? 0 : -EINVAL;
+out:
+	free(keys);
+	EVP_MD_CTX_free(md);
+	return rc;
 }

@@ -100,6 +100,12 @@ void sync_store_stats(const struct sync_store *st, struct sync_store_stats *out)
 uint64_t sync_store_max_commit(const struct sync_store *st);
 /* Marks a held SA (live or tombstone) with gen: a snapshot listed it. */
 void sync_store_touch(struct sync_store *st, uint64_t spi_i, uint64_t spi_r, uint32_t gen);
+/*
+ * SHA-256 over every live SA in SPI order: SPIs, commit, the raw update (keys included) and
+ * the sequence state of its Child SAs. Equal on nodes that hold the same store; lets tests and
+ * operators compare keys without printing them. Returns 0 or -ENOMEM.
+ */
+int sync_store_digest(const struct sync_store *st, uint8_t out[32]);
 /* Bytes the store's tables and entries take (an estimate for memory figures). */
 size_t sync_store_mem(const struct sync_store *st);
 

@@ -185,7 +185,12 @@ hactl_render_status(const Tandem__Ctl__V1__Response *r, struct buf *b)
 	buf_printf(b, "node            %s", s->node ? s->node : "?");
 	if (s->cluster && *s->cluster)
 		buf_printf(b, " (cluster %s)", s->cluster);
-	buf_printf(b, "\nrole            %s\nuptime          ", s->role ? s->role : "?");
+	buf_printf(b, "\nrole            %s", s->role ? s->role : "?");
+	if (s->fault && *s->fault)
+		buf_printf(b, " (%s)", s->fault);
+	if (s->has_quorate)
+		buf_put_str(b, s->quorate ? ", quorate" : ", NOT QUORATE");
+	buf_put_str(b, "\nuptime          ");
 	hactl_fmt_duration(b, s->uptime_sec);
 	buf_printf(b, "\nversion         tandem %s, pid %u\n", s->version ? s->version : "?",
 	           s->pid);
@@ -195,6 +200,10 @@ hactl_render_status(const Tandem__Ctl__V1__Response *r, struct buf *b)
 	hactl_fmt_time(b, s->config_loaded_unix);
 	buf_printf(b, " (%u tunnel(s), %u warning(s))\n", s->tunnels_configured,
 	           s->config_warnings);
+	if (s->config_mismatch && *s->config_mismatch)
+		buf_printf(b, "  MISMATCH      other digest on %s: these nodes refuse to take over "
+		           "from each other (hactl show cluster)\n",
+		           s->config_mismatch);
 	if (s->last_reload) {
 		buf_put_str(b, "  last reload   ");
 		buf_put_str(b, s->last_reload->ok ? "ok at " : "FAILED at ");

@@ -130,6 +130,12 @@ ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req)
 	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_ROUTES:
 		req->cmd = CTL_CMD_SHOW_ROUTES;
 		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_CLUSTER:
+		req->cmd = CTL_CMD_SHOW_CLUSTER;
+		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_REPLICATION:
+		req->cmd = CTL_CMD_SHOW_REPLICATION;
+		break;
 	case TANDEM__CTL__V1__REQUEST__CMD_REKEY:
 		req->cmd = m->rekey->kind == TANDEM__CTL__V1__REKEY_REQUEST__KIND__IPSEC
 		                   ? CTL_CMD_REKEY_IPSEC_SA
@@ -227,6 +233,12 @@ ctl_encode_status(const struct ctl_status *st, struct buf *out)
 	s.master_key_id = (char *)(uintptr_t)st->master_key_id;
 	s.n_not_built = ctl_count_strings(st->not_built);
 	s.not_built = (char **)(uintptr_t)st->not_built;
+	if (st->replicated) {
+		s.has_quorate = 1;
+		s.quorate = st->quorate;
+		s.config_mismatch = (char *)(uintptr_t)(st->config_mismatch ? st->config_mismatch : "");
+		s.fault = (char *)(uintptr_t)(st->fault ? st->fault : "");
+	}
 	if (st->last_reload) {
 		tandem__ctl__v1__reload_result__init(&rr);
 		rr.has_at_unix = rr.has_ok = rr.has_errors = 1;

@@ -31,6 +31,9 @@ enum ctl_cmd {
 	CTL_CMD_REKEY_IPSEC_SA,
 	/* crypto engines (ctl_encode_show_engines) */
 	CTL_CMD_SHOW_ENGINES = 30,
+	/* replication (ctl_codec_sync.h) */
+	CTL_CMD_SHOW_CLUSTER = 40,
+	CTL_CMD_SHOW_REPLICATION,
 	/* HA data plane (ctl_codec_ha.h) */
 	CTL_CMD_SHOW_ROUTES = 50,
 };
@@ -89,6 +92,11 @@ struct ctl_status {
 	uint32_t tunnels_configured;
 	const char *master_key_id;
 	const char *const *not_built; /* NULL-terminated */
+	/* replication: only when `replicated` (a cluster of more than one node) */
+	bool replicated;
+	bool quorate;
+	const char *config_mismatch; /* nodes whose digest differs, "" none */
+	const char *fault;           /* why faulted or starting, "" otherwise */
 };
 
 /* Each encoder appends one framed Response to out. Return 0 or -ENOMEM. */
