@@ -491,7 +491,7 @@ lab__shm_clean() {
 		IFS=- read -r -a fields <<<"$base"
 		for field in "${fields[@]}"; do
 			if [[ -n "${want[$field]:-}" ]]; then
-				rm -f -- "$f"
+				rm -rf -- "$f" # libqb IPC of a client is a directory
 				break
 			fi
 		done
