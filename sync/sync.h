@@ -62,6 +62,8 @@ struct sync_host {
 	void (*role_changed)(void *arg, enum ha_role old, enum ha_role now, const char *why);
 	/* Optional: the store lost these SAs (a resync found them gone). */
 	void (*forgotten)(void *arg, uint64_t spi_i, uint64_t spi_r);
+	/* Optional: another node's SA update was applied here (live or from a snapshot). */
+	void (*applied)(void *arg, uint64_t spi_i, uint64_t spi_r, uint64_t commit);
 };
 
 /*

@@ -254,6 +254,8 @@ rx_chunk_sa(struct sync *s, const struct sync_slice *raw, const struct sync_cloc
 	rc = sync_store_update(s->store, &k, raw->p, raw->len, s->gen);
 	if (rc > 0) {
 		sync_rx_import(s, &u.st);
+		if (s->h.applied)
+			s->h.applied(s->harg, k.spi_i, k.spi_r, k.commit);
 	} else if (rc == 0) {
 		/* we hold it already, as new or newer (a live update came first): it is listed */
 		sync_store_touch(s->store, u.st.spi_i, u.st.spi_r, s->gen);

@@ -108,8 +108,11 @@ rx_sa_update(struct sync *s, const struct sync_msg *m, bool own)
 	rc = sync_store_update(s->store, &k, m->body.p, m->body.len, s->gen);
 	if (rc == 0)
 		sync_reject(s, SYNC_REJ_STALE, m->sender, "sa_update not newer than the copy held");
-	else if (rc > 0)
+	else if (rc > 0) {
 		sync_rx_import(s, &u.st);
+		if (s->h.applied)
+			s->h.applied(s->harg, k.spi_i, k.spi_r, k.commit);
+	}
 	ike_sa_state_clear(&u.st);
 }
 
