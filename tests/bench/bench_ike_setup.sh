@@ -4,7 +4,8 @@
 # sets up N distinct IKE_SA+CHILD_SA pairs (aes128gcm16-prfsha256-ecp256, PSK) towards
 # tandemd on gw1, and in the same run towards a strongSwan responder on gw1 with the same
 # proposal; the two responders take turns ROUNDS times. Prints each round, the medians, the
-# ratio, and the responders' memory per established IKE SA; docs/benchmarks.md records it.
+# ratio of setups/s and of responder CPU per setup, and the responders' memory per
+# established IKE SA; docs/benchmarks.md records it. The build tree is TANDEM_BUILD (lab.sh).
 #
 # Method: charon's vici `initiate` with a negative timeout queues the initiation and returns
 # at once (a blocking initiate holds one of charon's 16 worker threads until the SA is up,
@@ -54,18 +55,22 @@ round() { # round RESPONDER_PID...
 	local before=0 after=0 cpu0=0 cpu1=0 icpu0 pid t0 ipid
 	LAB_CHARON_EXTRA=$INITIATOR_EXTRA lab_charon_start br "$LAB_DIR/br/swanctl"
 	ipid=$(lab_pid charon-br)
+	ROUND_SPLIT0=""
 	for pid in "$@"; do
 		before=$((before + $(rss_kb "$pid")))
 		cpu0=$((cpu0 + $(cpu_ms "$pid")))
+		ROUND_SPLIT0+="$(rss_kb "$pid") "
 	done
 	icpu0=$(cpu_ms "$ipid")
 	t0=$(lab_now_ms)
 	lab_exec_plain br python3 "$here/vici_initiate.py" "$(lab_charon_vici br | sed 's|unix://||')" \
 		tandem "$N" 16 -1 >/dev/null
 	ROUND_MS=$(wait_established "$t0")
+	ROUND_SPLIT=""
 	for pid in "$@"; do
 		after=$((after + $(rss_kb "$pid")))
 		cpu1=$((cpu1 + $(cpu_ms "$pid")))
+		ROUND_SPLIT+="$(rss_kb "$pid") "
 	done
 	ROUND_KIB=$((after - before))
 	ROUND_CPU=$((cpu1 - cpu0))
@@ -87,15 +92,21 @@ lab_cluster_conf "$LAB_DIR/gw1/swanctl" --local "$GW" --proposals "$PROPOSAL" \
 tandem_ms=() sswan_ms=() tandem_mem=() sswan_mem=() tandem_cpu=() sswan_cpu=()
 for ((r = 1; r <= ROUNDS; r++)); do
 	lab_tandemd_start gw1 "$LAB_DIR/gw1.conf" --log-level warning
-	round "$(lab_pid tandemd-gw1)" "$(pgrep -f -n tandem-engine)"
+	# this tandemd's own engine (a child of it): other labs may run engines too
+	tpid=$(lab_pid tandemd-gw1)
+	lab_wait_until 10 pgrep -P "$tpid" -f tandem-engine >/dev/null
+	round "$tpid" "$(pgrep -P "$tpid" -f tandem-engine | head -n 1)"
 	ms=$ROUND_MS mem=$ROUND_KIB
 	lab_tandemd_stop gw1
 	tandem_ms+=("$ms")
 	tandem_mem+=("$mem")
 	tandem_cpu+=("$ROUND_CPU")
-	printf 'round %d: tandem     %5d ms for %d IKE SAs = %6.0f setups/s; responder CPU %5d ms (%.0f us/setup), initiator CPU %5d ms; +%d KiB RSS (tandemd+engine)\n' \
+	read -r t0kib e0kib <<<"$ROUND_SPLIT0"
+	read -r t1kib e1kib <<<"$ROUND_SPLIT"
+	printf 'round %d: tandem     %5d ms for %d IKE SAs = %6.0f setups/s; responder CPU %5d ms (%.0f us/setup), initiator CPU %5d ms; +%d KiB RSS (tandemd +%d, engine +%d)\n' \
 		"$r" "$ms" "$N" "$(bc -l <<<"$N * 1000 / $ms")" "$ROUND_CPU" \
-		"$(bc -l <<<"$ROUND_CPU * 1000 / $N")" "$ROUND_ICPU" "$mem"
+		"$(bc -l <<<"$ROUND_CPU * 1000 / $N")" "$ROUND_ICPU" "$mem" $((t1kib - t0kib)) \
+		$((e1kib - e0kib))
 
 	lab_charon_start gw1 "$LAB_DIR/gw1/swanctl"
 	round "$(lab_pid charon-gw1)"
@@ -116,10 +127,15 @@ trate=$(bc -l <<<"$N * 1000 / $tm")
 srate=$(bc -l <<<"$N * 1000 / $sm")
 tper=$(bc -l <<<"$(median "${tandem_mem[@]}") * 1024 / $N")
 sper=$(bc -l <<<"$(median "${sswan_mem[@]}") * 1024 / $N")
+tcpu=$(bc -l <<<"$(median "${tandem_cpu[@]}") * 1000 / $N")
+scpu=$(bc -l <<<"$(median "${sswan_cpu[@]}") * 1000 / $N")
 printf '\nIKE_SA+CHILD_SA setup rate, %d SAs, %s, median of %d rounds:\n' "$N" "$PROPOSAL" "$ROUNDS"
 printf '  tandem      %6.0f setups/s\n  strongSwan  %6.0f setups/s\n  ratio       %6.2f (goal >= 2)\n' \
 	"$trate" "$srate" "$(bc -l <<<"$trate / $srate")"
+printf 'responder CPU per setup (user+system): tandem %.0f us (tandemd+engine), strongSwan %.0f us; ratio %.2f\n' \
+	"$tcpu" "$scpu" "$(bc -l <<<"$scpu / $tcpu")"
 printf 'memory per established IKE SA (RSS growth / N): tandem %.0f bytes, strongSwan %.0f bytes\n' \
 	"$tper" "$sper"
-printf '{"bench":"ike_setup","n":%d,"rounds":%d,"tandem_per_s":%.1f,"strongswan_per_s":%.1f,"ratio":%.2f,"tandem_bytes_per_sa":%.0f,"strongswan_bytes_per_sa":%.0f}\n' \
-	"$N" "$ROUNDS" "$trate" "$srate" "$(bc -l <<<"$trate / $srate")" "$tper" "$sper"
+printf '{"bench":"ike_setup","n":%d,"rounds":%d,"tandem_per_s":%.1f,"strongswan_per_s":%.1f,"ratio":%.2f,"tandem_cpu_us":%.0f,"strongswan_cpu_us":%.0f,"cpu_ratio":%.2f,"tandem_bytes_per_sa":%.0f,"strongswan_bytes_per_sa":%.0f}\n' \
+	"$N" "$ROUNDS" "$trate" "$srate" "$(bc -l <<<"$trate / $srate")" "$tcpu" "$scpu" \
+	"$(bc -l <<<"$scpu / $tcpu")" "$tper" "$sper"
