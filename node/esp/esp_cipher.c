@@ -194,6 +194,8 @@ esp_cbc_crypt(struct esp_slot *s, bool enc, const uint8_t *iv, uint8_t *p, size_
 bool
 esp_cbc_iv(struct esp_sa *sa, struct esp_slot *s, uint8_t *iv)
 {
+	if (!s->rnd)
+		return false; /* not an outbound CBC SA */
 	if (s->rnd_off + sa->iv_len > ESP_RND_POOL) {
 		if (RAND_bytes(s->rnd, (int)ESP_RND_POOL) != 1)
 			return false;

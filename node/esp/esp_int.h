@@ -36,8 +36,8 @@ struct esp_counters {
 struct esp_slot {
 	EVP_CIPHER_CTX *cipher; /* NULL with NULL encryption */
 	struct esp_mac_ctx mac;
-	uint8_t rnd[ESP_RND_POOL];        /* CBC: random IVs, refilled in one RAND_bytes call */
-	size_t rnd_off;                   /* next unused byte; ESP_RND_POOL = empty */
+	uint8_t *rnd;   /* outbound CBC only (owned): random IVs, refilled by one RAND_bytes call */
+	size_t rnd_off; /* next unused byte; ESP_RND_POOL = empty */
 	uint8_t iv_fixed[ESP_MAX_IV_LEN]; /* test seam: IV of the next packet */
 	bool iv_fixed_set;
 	struct esp_counters cnt;

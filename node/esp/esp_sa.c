@@ -94,6 +94,15 @@ esp_sa_new(const struct esp_sa_params *p, const struct esp_sa_opts *opts, struct
 	memset(&sa->p.enc_key, 0, sizeof(sa->p.enc_key));
 	memset(&sa->p.integ_key, 0, sizeof(sa->p.integ_key));
 	esp_sa_shape(sa);
+	/* only encryption draws IVs, and only CBC needs random ones: a KiB per slot saved
+	 * on every AEAD SA and every inbound SA (docs/benchmarks.md, memory per SA) */
+	for (unsigned i = 0; sa->kind == ESP_KIND_CBC && !p->inbound && i < sa->nslots; i++) {
+		sa->slots[i].rnd = malloc(ESP_RND_POOL);
+		if (!sa->slots[i].rnd) {
+			esp_sa_free(sa);
+			return -ENOMEM;
+		}
+	}
 	esp_seq_init(sa, opts);
 	esp_replay_init(&sa->rp, p->replay_window, p->inbound ? p->seq_start : 0);
 	rc = esp_cipher_init(sa, p);
@@ -111,6 +120,11 @@ esp_sa_free(struct esp_sa *sa)
 	if (!sa)
 		return;
 	esp_cipher_fini(sa);
+	for (unsigned i = 0; i < sa->nslots; i++) {
+		if (sa->slots[i].rnd)
+			OPENSSL_cleanse(sa->slots[i].rnd, ESP_RND_POOL);
+		free(sa->slots[i].rnd);
+	}
 	OPENSSL_cleanse(sa->slots, sizeof(struct esp_slot) * sa->nslots);
 	free(sa->slots);
 	OPENSSL_cleanse(sa, sizeof(*sa));
