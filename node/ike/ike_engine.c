@@ -348,7 +348,7 @@ ike_engine_set_config(struct ike_engine *e, const struct cfg *cfg, uint64_t now_
 			continue;
 		if (!tun_usable(sa->tun)) {
 			log_info("tunnel %s: no longer configured for IKE; deleting IKE SA",
-			         sa->st.tunnel);
+			         ike_sa_tunnel_name(sa));
 			ike_sa_close(sa, "configuration removed");
 			continue;
 		}
@@ -1096,8 +1096,17 @@ activate_one(struct ike_engine *e, struct ike_sa *sa)
 	 * RFC 6311 §5: with a peer that supports it, synchronise the message IDs first; the
 	 * request that was in flight is abandoned (timers redo its work). Without it, the
 	 * request in flight is sent again: the peer answers it, or answers its retransmission.
+	 * Sync-before-send makes the replicated message IDs exact, so the sync is a check, not
+	 * a repair; it is skipped when the IKE SA's cipher is an AEAD: a peer that derives its
+	 * AEAD IVs from the message ID cannot encrypt the answer to message ID 0 (strongSwan
+	 * 5.9.8 logs "encrypting encrypted payload failed, no IV or padding" and destroys the
+	 * IKE SA; docs/ha.md).
 	 */
-	if (sa->st.peer_msgid_sync) {
+	if (sa->st.peer_msgid_sync && cfg_encr_info(sa->st.encr)->aead)
+		log_info("tunnel %s: RFC 6311 message-ID sync not sent (the IKE SA uses an AEAD "
+		         "cipher); resuming with the replicated message IDs",
+		         ike_sa_tunnel_name(sa));
+	if (sa->st.peer_msgid_sync && !cfg_encr_info(sa->st.encr)->aead) {
 		secret_clear(&sa->st.req_out);
 		sa->st.req_kind = IKE_REQ_NONE;
 		sa->req_active = false;

@@ -46,10 +46,16 @@ est(int node)
 	return st;
 }
 
+/* IKE SA ciphers: RFC 6311 message-ID sync is sent only when the IKE SA's is not an AEAD */
+#define IKE_CBC                                                                              \
+	"  encryption algorithm aes-128-cbc\n  authentication algorithm hmac-sha2-256-128\n" \
+	"  pseudo-random-function hmac-sha2-256\n  dh-group 19\n"
+
 static int
-up_with_standby(void)
+up_with_standby_ike(const char *ike)
 {
-	struct w_conf a = {.conn = "initiator-only"}, b = {.conn = "responder-only"};
+	struct w_conf a = {.conn = "initiator-only", .ike = ike},
+	              b = {.conn = "responder-only", .ike = ike};
 	int c;
 
 	w_init(&w, &a, &b, NULL);
@@ -58,6 +64,12 @@ up_with_standby(void)
 	assert_int_equal(w_established(&w.n[0]), 1);
 	assert_int_equal(w_established(&w.n[1]), 1);
 	return c;
+}
+
+static int
+up_with_standby(void)
+{
+	return up_with_standby_ike(NULL);
 }
 
 /* What the replication layer would carry: every state A reported, as it is now. */
@@ -97,7 +109,7 @@ test_takeover_rfc6311(void **state)
 	int c;
 
 	(void)state;
-	c = up_with_standby();
+	c = up_with_standby_ike(IKE_CBC);
 	/* some traffic on the IKE SA first: message IDs move */
 	assert_int_equal(ike_engine_rekey(w.n[0].e, W_TUNNEL, false, w.now), 0);
 	w_run(&w, w.now + 500);
@@ -160,6 +172,41 @@ drop_fn(struct world *wd, const struct w_dgram *d, void *arg)
 		return true;
 	}
 	return false;
+}
+
+/* The same takeover with an AEAD IKE SA: no message-ID sync (message ID 0), the replicated
+ * message IDs carry on and the peer keeps its IKE SA. */
+static void
+test_takeover_aead_no_mid_sync(void **state)
+{
+	size_t h;
+	int c;
+
+	(void)state;
+	c = up_with_standby();
+	assert_int_equal(ike_engine_rekey(w.n[0].e, W_TUNNEL, false, w.now), 0);
+	w_run(&w, w.now + 500);
+	replicate(0, c, false);
+	assert_true(est(0)->peer_msgid_sync);
+	w.n[0].dead = true;
+	h = w.nhist;
+	ike_engine_activate(w.n[c].e, w.now);
+	w_run(&w, w.now + 500);
+	assert_true(w_log_has(&w, "RFC 6311 message-ID sync not sent"));
+	assert_false(w_log_has(&w, "message IDs synchronised with the peer (RFC 6311)"));
+	for (size_t i = h; i < w.nhist; i++)
+		assert_int_not_equal(w_exch(&w.hist[i]), IKE_EXCH_INFORMATIONAL);
+	/* both sides rekey on the replicated message IDs; no new IKE_SA_INIT */
+	assert_int_equal(ike_engine_rekey(w.n[1].e, W_TUNNEL, false, w.now), 0);
+	w_run(&w, w.now + 500);
+	assert_int_equal(ike_engine_rekey(w.n[c].e, W_TUNNEL, false, w.now), 0);
+	w_run(&w, w.now + 500);
+	assert_int_equal(inits_since(h), 0);
+	assert_int_equal(est(c)->spi_i, est(1)->spi_i);
+	w_assert_pairs(&w.n[c], &w.n[1]);
+	w_assert_pairs(&w.n[1], &w.n[c]);
+	check_clean();
+	w_fini(&w);
 }
 
 static void
@@ -332,6 +379,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_takeover_rfc6311),
+	        cmocka_unit_test(test_takeover_aead_no_mid_sync),
 	        cmocka_unit_test(test_takeover_request_in_flight),
 	        cmocka_unit_test(test_takeover_cached_response),
 	        cmocka_unit_test(test_takeover_after_ike_rekey),
