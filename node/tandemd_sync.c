@@ -21,6 +21,7 @@
 #include "node/core/log.h"
 #include "node/ctl/ctl_codec_sync.h"
 #include "node/eng/eng_sup.h"
+#include "node/tandemd_ha.h"
 #include "node/tandemd_ike.h"
 #include "node/tandemd_int.h"
 #include "sync/sync.h"
@@ -255,18 +256,26 @@ tandemd_role_changed(struct tandemd *d, enum ha_role old, enum ha_role now, cons
 
 	log_info("role %s -> %s%s%s", ha_role_str(old), ha_role_str(now), why && *why ? ": " : "",
 	         why ? why : "");
-	if (!e)
-		return;
 	if (now == HA_ROLE_ACTIVE) {
-		/* the standby SAs go live with their replicated message IDs and lease limits */
-		ike_engine_activate(e, clk_mono_ms());
-		tandemd_ike_kick(d->ike);
-	} else if (old == HA_ROLE_ACTIVE) {
-		/* what the group did not deliver is never sent */
-		ike_engine_set_standby(e, true);
-		tandemd_ike_drop_held(d->ike);
+		/*
+		 * The standby SAs go live first (Child SAs into the engines with their replicated
+		 * message IDs and lease limits), then the addresses move: the first packet the
+		 * VIPs draw finds its SA installed.
+		 */
+		if (e) {
+			ike_engine_activate(e, clk_mono_ms());
+			tandemd_ike_kick(d->ike);
+		}
+		tandemd_ha_apply_role(d, true);
+	} else {
+		/* addresses first, so nothing arrives for SAs this node no longer serves */
+		tandemd_ha_apply_role(d, false);
+		if (e && old == HA_ROLE_ACTIVE) {
+			/* what the group did not deliver is never sent */
+			ike_engine_set_standby(e, true);
+			tandemd_ike_drop_held(d->ike);
+		}
 	}
-	/* TODO(#6): the HA layer attaches VIPs, routes and takeover actions here */
 }
 
 const char *
