@@ -29,6 +29,12 @@
 #include "node/tandemd_int.h"
 
 #define HA_TICK_MS 1000u
+/*
+ * A held VIP is leased from the kernel for this long and renewed every tick: a tandemd that
+ * dies without stepping down (kill -9) leaves its VIPs behind for at most this long, so two
+ * nodes never answer ARP for one address for longer (docs/ha.md).
+ */
+#define HA_VIP_LEASE_S 3u
 /* Announcements after a takeover: at 0, 250, 750 and 1750 ms (docs/ha.md, "Announcing"). */
 static const uint32_t ha_ann_gap_ms[] = {0, 250, 500, 1000};
 #define HA_ANN_COUNT (sizeof(ha_ann_gap_ms) / sizeof(ha_ann_gap_ms[0]))
@@ -325,7 +331,8 @@ ha_vip_set(struct tandemd_ha *ha, struct ha_vip *hv, bool on, const char *cause)
 	ha_vip_prefix(hv, &p);
 	rc = rt_link_index(ha->rt, hv->v.ifname, &ifindex);
 	if (rc == 0)
-		rc = on ? rt_addr_add(ha->rt, ifindex, &p) : rt_addr_del(ha->rt, ifindex, &p);
+		rc = on ? rt_addr_lease(ha->rt, ifindex, &p, HA_VIP_LEASE_S)
+		        : rt_addr_del(ha->rt, ifindex, &p);
 	if (rc == -EEXIST || (!on && (rc == -EADDRNOTAVAIL || rc == -ENODEV)))
 		rc = 0; /* already as wanted (a removed interface took its addresses along) */
 	if (rc < 0) {
@@ -536,9 +543,10 @@ ha_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* a retry where one failed or is not as wanted; otherwise the active renews its leases */
 	for (unsigned i = 0; i < ha->nvips; i++)
-		if (ha->vips[i].err[0] || ha->vips[i].held != ha->active) {
-			(void)ha_vips_apply(ha, "retry");
+		if (ha->vips[i].err[0] || ha->vips[i].held != ha->active || ha->active) {
+			(void)ha_vips_apply(ha, ha->active ? "lease renewal" : "retry");
 			break;
 		}
 	ha_reconcile(ha, "periodic check");

@@ -232,6 +232,16 @@ rt_addr_del(struct rt_sock *s, unsigned ifindex, const struct rt_prefix *p)
 	return rt_addr(s, false, ifindex, p);
 }
 
+int
+rt_addr_lease(struct rt_sock *s, unsigned ifindex, const struct rt_prefix *p, uint32_t lease_s)
+{
+	_Alignas(struct nlmsghdr) uint8_t req[RT_MSG_MAX];
+	uint32_t seq = rt_next_seq(s);
+	struct rt_reply r;
+
+	return rt_request(s, req, rt_msg_addr_lease(req, seq, true, ifindex, p, lease_s), seq, &r);
+}
+
 static int
 rt_route(struct rt_sock *s, enum rt_route_op op, const struct rt_route *rt)
 {

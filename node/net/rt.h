@@ -61,6 +61,9 @@ int rt_link_get(struct rt_sock *s, unsigned ifindex, unsigned *flags, uint32_t *
  */
 int rt_addr_add(struct rt_sock *s, unsigned ifindex, const struct rt_prefix *p);
 int rt_addr_del(struct rt_sock *s, unsigned ifindex, const struct rt_prefix *p);
+/* Adds or renews an address that the kernel removes lease_s seconds after its last renewal
+ * (a virtual address that must not outlive its owner: docs/ha.md). */
+int rt_addr_lease(struct rt_sock *s, unsigned ifindex, const struct rt_prefix *p, uint32_t lease_s);
 
 /*
  * Routes (protocol "static"). add fails with -EEXIST when the same route (destination, table,

@@ -390,16 +390,19 @@ rt_msg_link_set(void *buf, uint32_t seq, unsigned ifindex, bool set_up, bool up,
 }
 
 size_t
-rt_msg_addr(void *buf, uint32_t seq, bool add, unsigned ifindex, const struct rt_prefix *p)
+rt_msg_addr_lease(void *buf, uint32_t seq, bool add, unsigned ifindex, const struct rt_prefix *p,
+                  uint32_t lease_s)
 {
 	size_t alen = rt_addr_len(p->family);
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
+	uint16_t flags = 0;
 
-	if (!alen || p->len > alen * 8 || ifindex == 0)
+	if (!alen || p->len > alen * 8 || ifindex == 0 || (lease_s && !add))
 		return 0;
-	nlh = rt_put_header(buf, seq, add ? RTM_NEWADDR : RTM_DELADDR,
-	                    add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	if (add)
+		flags = NLM_F_CREATE | (lease_s ? NLM_F_REPLACE : NLM_F_EXCL);
+	nlh = rt_put_header(buf, seq, add ? RTM_NEWADDR : RTM_DELADDR, flags);
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)p->family;
 	ifa->ifa_prefixlen = p->len;
@@ -409,7 +412,19 @@ rt_msg_addr(void *buf, uint32_t seq, bool add, unsigned ifindex, const struct rt
 	ifa->ifa_flags = p->family == AF_INET6 ? IFA_F_NODAD : 0;
 	mnl_attr_put(nlh, IFA_LOCAL, alen, p->addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, p->addr);
+	if (lease_s) {
+		/* the kernel removes the address when the lease runs out without a renewal */
+		struct ifa_cacheinfo ci = {.ifa_prefered = lease_s, .ifa_valid = lease_s};
+
+		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+	}
 	return nlh->nlmsg_len;
+}
+
+size_t
+rt_msg_addr(void *buf, uint32_t seq, bool add, unsigned ifindex, const struct rt_prefix *p)
+{
+	return rt_msg_addr_lease(buf, seq, add, ifindex, p, 0);
 }
 
 size_t

@@ -59,6 +59,12 @@ size_t rt_msg_link_get_index(void *buf, uint32_t seq, unsigned ifindex);
 size_t rt_msg_link_set(void *buf, uint32_t seq, unsigned ifindex, bool set_up, bool up,
                        uint32_t mtu);
 size_t rt_msg_addr(void *buf, uint32_t seq, bool add, unsigned ifindex, const struct rt_prefix *p);
+/*
+ * An address with a lease (add only): created or replaced with preferred and valid lifetimes
+ * of lease_s seconds, so the kernel removes it unless it is renewed in time.
+ */
+size_t rt_msg_addr_lease(void *buf, uint32_t seq, bool add, unsigned ifindex,
+                         const struct rt_prefix *p, uint32_t lease_s);
 
 /*
  * A dump of the routes of one family (AF_INET or AF_INET6) in every table: NLM_F_DUMP, no

@@ -208,6 +208,12 @@ test_addr_route(void **state)
 	assert_false(cmd_has("ip -4 route show 10.2.0.0/24", "metric 5"));
 	assert_int_equal(rt_addr_del(s, idx, &a4), 0);
 	assert_int_equal(rt_addr_del(s, idx, &a4), -EADDRNOTAVAIL);
+	/* a leased address: renewing it is no error, and the kernel drops it when it runs out */
+	assert_int_equal(rt_addr_lease(s, idx, &a4, 1), 0);
+	assert_int_equal(rt_addr_lease(s, idx, &a4, 1), 0);
+	assert_true(cmd_has("ip -4 addr show dev tdmr0", "valid_lft 1sec"));
+	usleep(2500 * 1000);
+	assert_false(cmd_has("ip -4 addr show dev tdmr0", "169.254.1.1/30"));
 	/* a route via a gateway */
 	assert_int_equal(rt_link_set_up(s, idx, true), 0);
 	assert_int_equal(rt_addr_add(s, idx, &a4), 0);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <linux/if.h>
+#include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <setjmp.h>
@@ -226,6 +227,22 @@ test_builders(void **state)
 	assert_true(rt_msg_link_get_name(buf, 1, "lo") > 0);
 	assert_int_equal(nlh->nlmsg_flags & (NLM_F_REQUEST | NLM_F_ACK), NLM_F_REQUEST | NLM_F_ACK);
 	assert_true(rt_msg_addr(buf, 1, true, 3, &p) > 0);
+	assert_true(nlh->nlmsg_flags & NLM_F_EXCL);
+	/* a leased address: replaced (renewed), with both lifetimes set */
+	assert_true(rt_msg_addr_lease(buf, 2, true, 3, &p, 3) > 0);
+	assert_true(nlh->nlmsg_flags & NLM_F_REPLACE);
+	assert_false(nlh->nlmsg_flags & NLM_F_EXCL);
+	{
+		const struct ifa_cacheinfo *ci = NULL;
+
+		mnl_attr_for_each(a, nlh, sizeof(struct ifaddrmsg)) if (mnl_attr_get_type(a) ==
+		                                                        IFA_CACHEINFO) ci =
+		        mnl_attr_get_payload(a);
+		assert_non_null(ci);
+		assert_int_equal(ci->ifa_valid, 3);
+		assert_int_equal(ci->ifa_prefered, 3);
+	}
+	assert_int_equal(rt_msg_addr_lease(buf, 2, false, 3, &p, 3), 0); /* no lease on a delete */
 	p.len = 33;
 	assert_int_equal(rt_msg_addr(buf, 1, true, 3, &p), 0);
 	p.family = AF_UNIX;
