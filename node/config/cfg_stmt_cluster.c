@@ -185,7 +185,7 @@ cl_replay(struct cfg_parser *p, const struct cfg_stmt *st)
 	static const char *const w[] = {"every", NULL};
 
 	if (cfg_once(p, st, K_REPLAY) && cfg_choice(p, st, 1, "replay-report", w) == 0 &&
-	    cfg_u32(p, st, 2, "replay-report every", 64, 1048576, "64-1048576",
+	    cfg_u32(p, st, 2, "replay-report every", 8, 1048576, "8-1048576",
 	            &cur_cl(p)->replay_report_every))
 		(void)cfg_end(p, st, 3);
 	return 0;
