@@ -16,6 +16,7 @@ BENCH=${TANDEM_BUILD:-$here/../../build}/tests/unit/sync_bench
 COUNT=${COUNT:-2000}
 RATE=${RATE:-1000}
 SIZES=${SIZES:-"10000 100000"}
+CHUNK=${CHUNK:-0} # snapshot chunk bytes (0: the default)
 
 lab_init
 lab_topology_up 2
@@ -49,6 +50,7 @@ printf 'replication latency (published on the active -> applied on the standby):
 # --- (2) bulk resync -----------------------------------------------------------------------------
 for n in $SIZES; do
 	lab_exec gw1 "$BENCH" --node-id 1 --group "sb-$n" --mode active --preload "$n" --linger 60 \
+		--chunk-bytes "$CHUNK" \
 		>"$D/pre-$n.out" 2>"$D/pre-$n.err" &
 	ppid=$!
 	lab_wait_until 60 grep -q preloaded "$D/pre-$n.err" || { echo "preload of $n failed"; exit 1; }
@@ -57,5 +59,6 @@ for n in $SIZES; do
 		echo "join of $n failed"
 	kill "$ppid" 2>/dev/null || true
 	wait "$ppid" 2>/dev/null || true
+	grep -h "try-again" "$D/pre-$n.err" || true
 done
 lab_down

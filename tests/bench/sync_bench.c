@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ struct bench {
 	struct event_base *base;
 	struct sync *s;
 	struct sync_cpg *cpg;
-	struct event *tick, *pub;
+	struct event *tick, *pub, *sig;
 	const char *mode;
 	unsigned count, rate, preload, linger_s;
 	FILE *out;
@@ -362,6 +363,8 @@ main(int argc, char **argv)
 			b.linger_s = (unsigned)strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--out"))
 			out = argv[i + 1];
+		else if (!strcmp(argv[i], "--chunk-bytes"))
+			o.chunk_max_bytes = strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--timeout"))
 			limit.tv_sec = (time_t)strtoul(argv[i + 1], NULL, 0);
 	}
@@ -395,10 +398,27 @@ main(int argc, char **argv)
 	if (!strcmp(b.mode, "active"))
 		event_add(b.pub, &(struct timeval){0, 1000});
 	event_base_once(b.base, -1, EV_TIMEOUT, stop_cb, b.base, &limit);
+	b.sig = evsignal_new(b.base, SIGTERM, stop_cb, b.base);
+	if (b.sig)
+		event_add(b.sig, NULL);
 	sync_cpg_start(b.cpg, b.s, after, &b);
 	event_base_dispatch(b.base);
 	if (!strcmp(b.mode, "active") && !b.preload)
 		report_safe(&b);
+	{
+		struct sync_cpg_stats cs;
+		struct sync_stats st;
+
+		sync_cpg_stats(b.cpg, &cs);
+		sync_stats(b.s, &st);
+		fprintf(stderr,
+		        "%s: corosync try-again %llu, queue peak %zu bytes; snapshots sent %llu "
+		        "(last "
+		        "%zu SAs, %llu bytes, %llu ms)\n",
+		        b.mode, (unsigned long long)cs.try_again, cs.queue_peak_bytes,
+		        (unsigned long long)st.snaps_sent, st.last_tx_sas,
+		        (unsigned long long)st.last_tx_bytes, (unsigned long long)st.last_tx_ms);
+	}
 	if (!strcmp(b.mode, "standby") && b.out)
 		for (unsigned i = 1; i <= b.count; i++)
 			fprintf(b.out, "S %u %" PRIu64 "\n", i, b.t_applied[i]);
@@ -414,6 +434,8 @@ main(int argc, char **argv)
 	sync_free(b.s);
 	event_free(b.tick);
 	event_free(b.pub);
+	if (b.sig)
+		event_free(b.sig);
 	event_base_free(b.base);
 	free(b.t_pub);
 	free(b.t_safe);
