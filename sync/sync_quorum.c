@@ -26,12 +26,14 @@ static void
 q_notify(quorum_handle_t h, uint32_t quorate, struct quorum_ring_id ring, uint32_t n,
          const uint32_t *members)
 {
-	struct sync_quorum *q = NULL;
+	const void *ctx = NULL;
+	struct sync_quorum *q;
 
 	(void)n;
 	(void)members;
-	if (quorum_context_get(h, (const void **)&q) != CS_OK || !q)
+	if (quorum_context_get(h, &ctx) != CS_OK || !ctx)
 		return;
+	q = (struct sync_quorum *)(uintptr_t)ctx; /* our own pointer, given to initialize */
 	q->cb.notify(q->arg, quorate != 0, ring.nodeid, ring.seq);
 }
 
