@@ -25,13 +25,13 @@
 #include "node/tandemd_eng.h"
 #include "node/tandemd_ha.h"
 #include "node/tandemd_ike.h"
-#include "node/tandemd_sync.h"
 #include "node/tandemd_int.h"
+#include "node/tandemd_sync.h"
 
 /* What this build does not do yet; `hactl status` says so plainly. */
 static const char *const tandemd_not_built[] = {
-        "sync: replication over corosync",
-        "ha: roles, failover and routes",
+        "deploy: Debian package, systemd unit, Ansible roles, metrics endpoint",
+        "arbiter: corosync-qdevice/qnetd tie-breaker for a pair, fencing of a stale active",
         NULL,
 };
 
@@ -209,6 +209,7 @@ tandemd_ctl(void *arg, const struct ctl_request *req, struct buf *resp)
 		return tandemd_eng_ctl(d, req, resp);
 	case CTL_CMD_SHOW_CLUSTER: /* replication (tandemd_sync.c) */
 	case CTL_CMD_SHOW_REPLICATION:
+	case CTL_CMD_SWITCHOVER:
 		return tandemd_sync_ctl(d, req, resp);
 	case CTL_CMD_SHOW_ROUTES: /* VIPs and routes by cost (tandemd_ha.c) */
 		return tandemd_ha_ctl(d, req, resp);

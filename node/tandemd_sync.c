@@ -33,6 +33,10 @@ struct tandemd_sync {
 	struct sync_cpg *cpg;
 	struct event *tick;
 	uint64_t tick_at; /* engine clock ms of the armed tick, UINT64_MAX none */
+	/* the last time this node became active (hactl show cluster) */
+	int64_t takeover_unix_ms;
+	char takeover_why[256];
+	uint32_t takeover_ms, takeover_sas;
 };
 
 bool
@@ -249,6 +253,26 @@ tandemd_sync_engines(struct tandemd *d, uint32_t up, uint32_t total)
 
 /* ---- roles --------------------------------------------------------------------------------- */
 
+static void
+uninstall_children(void *arg, const struct ike_sa_state *st)
+{
+	struct tandemd *d = arg;
+
+	if (!d->eng)
+		return;
+	for (size_t i = 0; i < st->nchildren; i++) {
+		(void)eng_sa_delete(d->eng, st->child[i].spi_in, true);
+		(void)eng_sa_delete(d->eng, st->child[i].spi_out, false);
+	}
+}
+
+static void
+count_standby(void *arg, const struct ike_sa_state *st)
+{
+	if (st->phase == IKE_PHASE_STANDBY)
+		(*(size_t *)arg)++;
+}
+
 void
 tandemd_role_changed(struct tandemd *d, enum ha_role old, enum ha_role now, const char *why)
 {
@@ -257,21 +281,47 @@ tandemd_role_changed(struct tandemd *d, enum ha_role old, enum ha_role now, cons
 	log_info("role %s -> %s%s%s", ha_role_str(old), ha_role_str(now), why && *why ? ": " : "",
 	         why ? why : "");
 	if (now == HA_ROLE_ACTIVE) {
+		uint64_t t0 = clk_mono_us();
+		size_t live = 0;
+
 		/*
 		 * The standby SAs go live first (Child SAs into the engines with their replicated
 		 * message IDs and lease limits), then the addresses move: the first packet the
 		 * VIPs draw finds its SA installed.
 		 */
 		if (e) {
+			ike_engine_walk(e, count_standby, &live);
 			ike_engine_activate(e, clk_mono_ms());
 			tandemd_ike_kick(d->ike);
 		}
 		tandemd_ha_apply_role(d, true);
+		if (d->sync) {
+			struct tandemd_sync *ts = d->sync;
+			struct timespec ts_now;
+
+			clock_gettime(CLOCK_REALTIME, &ts_now);
+			ts->takeover_unix_ms =
+			        (int64_t)ts_now.tv_sec * 1000 + (int64_t)(ts_now.tv_nsec / 1000000);
+			snprintf(ts->takeover_why, sizeof(ts->takeover_why), "%s",
+			         why && *why ? why : ha_role_str(old));
+			ts->takeover_ms = (uint32_t)((clk_mono_us() - t0 + 999) / 1000);
+			ts->takeover_sas = (uint32_t)live;
+			log_info(
+			        "took over from %s in %u ms: %zu IKE SAs live, addresses announced",
+			        ha_role_str(old), ts->takeover_ms, live);
+		}
 	} else {
 		/* addresses first, so nothing arrives for SAs this node no longer serves */
 		tandemd_ha_apply_role(d, false);
 		if (e && old == HA_ROLE_ACTIVE) {
-			/* what the group did not deliver is never sent */
+			/*
+			 * The data plane goes with the role: a standby's engines hold no replicated
+			 * Child SA (ike_engine.h: the host owns a standby's data plane). Left
+			 * installed, a later takeover or an engine restart would find these with
+			 * their old counters and send sequence numbers the node that took over has
+			 * used since. What the group did not deliver is never sent.
+			 */
+			ike_engine_walk(e, uninstall_children, d);
 			ike_engine_set_standby(e, true);
 			tandemd_ike_drop_held(d->ike);
 		}
@@ -405,6 +455,10 @@ ts_show_cluster(struct tandemd *d, struct buf *resp)
 	cl.config_mismatch = c->mismatch;
 	cl.nodes = c->n;
 	cl.nnodes = c->count;
+	cl.takeover_unix_ms = ts->takeover_unix_ms;
+	cl.takeover_reason = ts->takeover_why;
+	cl.takeover_ms = ts->takeover_ms;
+	cl.takeover_sas = ts->takeover_sas;
 	rc = ctl_encode_show_cluster(&cl, resp);
 	free(c);
 	return rc;
@@ -469,6 +523,52 @@ ts_show_replication(struct tandemd *d, struct buf *resp)
 	return ctl_encode_show_replication(&r, resp);
 }
 
+/* hactl switchover [--to NODE] */
+static int
+ts_switchover(struct tandemd *d, const char *to_name, struct buf *resp)
+{
+	const struct cfg_cluster_node *to = NULL, *me = cfg_find_node(d->cfg, d->opts.node);
+	uint32_t to_id = 0;
+	char msg[320];
+	int rc;
+
+	if (to_name[0]) {
+		to = cfg_find_node(d->cfg, to_name);
+		if (!to) {
+			snprintf(msg, sizeof(msg), "no node %s in cluster %s", to_name,
+			         d->cfg->cluster.name);
+			return ctl_encode_error(ENOENT, msg, resp);
+		}
+	}
+	rc = sync_switchover(d->sync->s, to ? to->id : 0, "operator (hactl switchover)", &to_id);
+	switch (rc) {
+	case 0:
+		break;
+	case -EAGAIN:
+		return ctl_encode_error(
+		        EAGAIN, "this node is not active: run switchover on the active node", resp);
+	case -EALREADY:
+		return ctl_encode_error(EALREADY, "this node is already the active one", resp);
+	case -ENOENT:
+		snprintf(msg, sizeof(msg),
+		         "%s%s cannot take over (not a member, not in sync, no quorum, engines "
+		         "down or another configuration: hactl show cluster)",
+		         to ? "node " : "no standby", to ? to->name : "");
+		return ctl_encode_error(ENOENT, msg, resp);
+	default:
+		snprintf(msg, sizeof(msg), "the hand-over could not be sent: %s", strerror(-rc));
+		return ctl_encode_error(EIO, msg, resp);
+	}
+	if (!to)
+		for (size_t i = 0; i < d->cfg->cluster.nnodes; i++)
+			if (d->cfg->cluster.nodes[i].id == to_id)
+				to = &d->cfg->cluster.nodes[i];
+	log_info("switchover requested by the operator: handing the cluster to node %u (%s)", to_id,
+	         to ? to->name : "?");
+	return ctl_encode_switchover(me ? me->id : 0, me ? me->name : "", to_id, to ? to->name : "",
+	                             resp);
+}
+
 int
 tandemd_sync_ctl(struct tandemd *d, const struct ctl_request *req, struct buf *resp)
 {
@@ -482,6 +582,8 @@ tandemd_sync_ctl(struct tandemd *d, const struct ctl_request *req, struct buf *r
 		return ts_show_cluster(d, resp);
 	case CTL_CMD_SHOW_REPLICATION:
 		return ts_show_replication(d, resp);
+	case CTL_CMD_SWITCHOVER:
+		return ts_switchover(d, req->node, resp);
 	default:
 		return -ENOTSUP;
 	}

@@ -172,7 +172,7 @@ has_member(const struct sync_member *v, size_t n, uint32_t id)
 void
 sync_view(struct sync *s, const struct sync_view *v)
 {
-	bool self_joined = false, others_joined = false, sender_left = false;
+	bool self_joined = false, others_joined = false, sender_left = false, left = false;
 
 	sync_now(s);
 	for (size_t i = 0; i < v->njoined; i++) {
@@ -205,6 +205,7 @@ sync_view(struct sync *s, const struct sync_view *v)
 			p->rec_valid = false;
 			if (s->srx.running && s->srx.from == p->id)
 				sender_left = true;
+			left = true;
 		}
 		if (!p->member && m && p->id != s->o.node_id)
 			p->joined_ms = s->now_ms;
@@ -229,6 +230,9 @@ sync_view(struct sync *s, const struct sync_view *v)
 	}
 	if (sender_left)
 		sync_snap_rx_abort(s, "the node sending it left the group");
+	/* a switchover's pin lasts until the membership changes; the roles it made stay */
+	if (others_joined || left)
+		s->handover_to = s->handover_from = 0;
 	sync_snap_tx_view(s);
 	/* every member re-announces itself to those that joined (they know nobody yet) */
 	if (self_joined || others_joined)

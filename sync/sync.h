@@ -112,6 +112,16 @@ void sync_ike_changed(struct sync *s, const struct ike_sa_state *st, enum ike_ch
 int sync_lease_request(struct sync *s, uint32_t spi, uint64_t limit);
 /* An engine reports inbound SPI spi accepted numbers up to highest. */
 void sync_replay_report(struct sync *s, uint32_t spi, uint64_t highest);
+/*
+ * A planned switchover (hactl switchover): the active node hands the cluster to node to_node
+ * (0: the standby the election would pick without this node). When the group delivers the
+ * hand-over, every node elects the target in its place: the old active steps down and the
+ * target takes over in the same total order. Returns 0 (the new node id in *to), -EAGAIN (this
+ * node is not active), -ENOENT (to_node is no eligible member: not in the membership, not in
+ * sync, without quorum or engines, or another configuration), -EALREADY (to_node is this node),
+ * or a send error.
+ */
+int sync_switchover(struct sync *s, uint32_t to_node, const char *reason, uint32_t *to);
 /* Runs what is due (snapshot chunks, record refresh, tombstones); returns the next deadline
  * (engine clock ms; UINT64_MAX: none). Call after every other entry point too. */
 uint64_t sync_tick(struct sync *s);

@@ -107,6 +107,10 @@ struct sync {
 	uint32_t elected, reference;
 	bool queue_full; /* a send failed for lack of room: step down until it drains */
 	uint64_t role_changes;
+	/* a planned switchover delivered: the target is the incumbent (and the sender not) in
+	 * every election until the membership changes (docs/ha.md "Switchover") */
+	uint32_t handover_to, handover_from;
+	char handover_why[SYNC_TEXT_MAX];
 
 	/* the active's commit numbering: group commit = base + engine commit - engine0 */
 	uint64_t commit_base, engine0, engine_last;

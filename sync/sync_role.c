@@ -7,6 +7,7 @@
  * the group's total order, so every node reaches the same answer.
  */
 #define LOG_SUBSYS "sync"
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -126,13 +127,29 @@ sync_elect(struct sync *s, char *why, size_t whylen)
 		who[n] = p;
 		node_of(s, p, &nodes[n++]);
 	}
+	/*
+	 * A delivered switchover: the target is the incumbent and the old active is not, and
+	 * preemption waits, until the membership changes (sync_view clears the pin). A target
+	 * that is not eligible is passed over like any other node.
+	 */
+	for (size_t i = 0; s->handover_to && i < n; i++) {
+		if (nodes[i].id == s->handover_to)
+			nodes[i].role = HA_ROLE_ACTIVE;
+		else if (nodes[i].role == HA_ROLE_ACTIVE)
+			nodes[i].role = HA_ROLE_STANDBY;
+	}
 	s->reference = reference_of(nodes, n);
-	el = ha_elect(nodes, n, s->reference, s->o.preempt, w);
+	el = ha_elect(nodes, n, s->reference, s->o.preempt && !s->handover_to, w);
 	for (size_t i = 0; i < n; i++)
 		who[i]->why = w[i];
 	s->elected = el;
-	if (el == s->o.node_id)
+	if (el == s->o.node_id) {
+		if (s->handover_to == el && s->role != HA_ROLE_ACTIVE)
+			snprintf(why, whylen, "%s", s->handover_why);
 		return HA_ROLE_ACTIVE;
+	}
+	if (s->handover_from == s->o.node_id && s->role == HA_ROLE_ACTIVE && el == s->handover_to)
+		snprintf(why, whylen, "handed over to node %u", el);
 	if (w[self] == HA_WHY_ENGINES) {
 		snprintf(why, whylen, "crypto engines down (%u of %u serving)", s->engines_up,
 		         s->engines_total);
@@ -141,6 +158,54 @@ sync_elect(struct sync *s, char *why, size_t whylen)
 	if (w[self] == HA_WHY_DIGEST)
 		snprintf(why, whylen, "configuration digest differs from node %u's", s->reference);
 	return HA_ROLE_STANDBY;
+}
+
+/* ---- planned switchover ------------------------------------------------------------------ */
+
+int
+sync_switchover(struct sync *s, uint32_t to_node, const char *reason, uint32_t *to)
+{
+	struct ha_node nodes[SYNC_MAX_NODES];
+	enum ha_why w[SYNC_MAX_NODES];
+	struct sync_msg m;
+	size_t n = 0;
+	uint32_t el;
+	int rc;
+
+	if (s->role != HA_ROLE_ACTIVE)
+		return -EAGAIN;
+	if (to_node == s->o.node_id)
+		return -EALREADY;
+	for (size_t i = 0; i < SYNC_MAX_NODES; i++) {
+		const struct sync_peer *p = &s->peers[i];
+
+		if (!p->used || !p->member || (p->id != s->o.node_id && !p->rec_valid))
+			continue;
+		node_of(s, p, &nodes[n]);
+		if (p->id == s->o.node_id)
+			nodes[n].member = false; /* the node that hands over is no candidate */
+		n++;
+	}
+	/* the candidates against this node's configuration, by priority */
+	el = ha_elect(nodes, n, s->o.node_id, true, w);
+	if (to_node) {
+		el = 0;
+		for (size_t i = 0; i < n; i++)
+			if (nodes[i].id == to_node && w[i] == HA_WHY_OK)
+				el = to_node;
+	}
+	if (!el)
+		return -ENOENT;
+	memset(&m, 0, sizeof(m));
+	m.type = SYNC_T_HANDOVER;
+	m.u.handover.to_node = el;
+	m.u.handover.commit = s->seen_commit;
+	snprintf(m.u.handover.reason, sizeof(m.u.handover.reason), "%s",
+	         reason && *reason ? reason : "operator");
+	rc = sync_send_msg(s, &m);
+	if (rc == 0 && to)
+		*to = el;
+	return rc;
 }
 
 /* ---- the role ------------------------------------------------------------------------------ */

@@ -258,7 +258,20 @@ sync_rx_deliver(struct sync *s, uint32_t nodeid, uint32_t pid, const uint8_t *p,
 			sync_snap_rx_end(s, nodeid, &m.u.end);
 		break;
 	case SYNC_T_HANDOVER:
-		/* planned switchover: the HA layer's (next issue); counted only */
+		/* only the node that is active may hand the cluster over */
+		if (own ? s->role != HA_ROLE_ACTIVE
+		        : !peer->rec_valid || peer->rec.role != HA_ROLE_ACTIVE) {
+			sync_reject(s, SYNC_REJ_NOT_ACTIVE, nodeid,
+			            "handover from a node not active");
+			break;
+		}
+		s->handover_to = m.u.handover.to_node;
+		s->handover_from = nodeid;
+		snprintf(s->handover_why, sizeof(s->handover_why), "switchover from node %u: %.200s",
+		         nodeid, m.u.handover.reason);
+		log_info("node %u hands the cluster to node %u (%s)", nodeid, m.u.handover.to_node,
+		         m.u.handover.reason);
+		sync_role_evaluate(s);
 		break;
 	default:
 		break;

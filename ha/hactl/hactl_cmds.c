@@ -201,7 +201,8 @@ hactl_render_status(const Tandem__Ctl__V1__Response *r, struct buf *b)
 	buf_printf(b, " (%u tunnel(s), %u warning(s))\n", s->tunnels_configured,
 	           s->config_warnings);
 	if (s->config_mismatch && *s->config_mismatch)
-		buf_printf(b, "  MISMATCH      other digest on %s: these nodes refuse to take over "
+		buf_printf(b,
+		           "  MISMATCH      other digest on %s: these nodes refuse to take over "
 		           "from each other (hactl show cluster)\n",
 		           s->config_mismatch);
 	if (s->last_reload) {

@@ -40,6 +40,7 @@ int hactl_cmd_show_engines(const struct hactl_ctx *ctx, int argc, char **argv);
 /* replication (hactl_sync.c) */
 int hactl_cmd_show_cluster(const struct hactl_ctx *ctx, int argc, char **argv);
 int hactl_cmd_show_replication(const struct hactl_ctx *ctx, int argc, char **argv);
+int hactl_cmd_switchover(const struct hactl_ctx *ctx, int argc, char **argv);
 /* HA data plane (hactl_ha.c) */
 int hactl_cmd_show_routes(const struct hactl_ctx *ctx, int argc, char **argv);
 

@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "ha/hactl/hactl_int.h"
 
@@ -52,6 +53,51 @@ render_cluster(const Tandem__Ctl__V1__Response *resp, struct buf *b)
 		           dig, hs(n->eligible), n->elected ? ", elected" : "",
 		           n->digest_match ? "" : ", DIGEST DIFFERS");
 	}
+	if (c->has_last_takeover_unix_ms && c->last_takeover_unix_ms) {
+		time_t t = (time_t)(c->last_takeover_unix_ms / 1000);
+		struct tm tm;
+		char when[32] = "?";
+
+		if (gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		buf_printf(b,
+		           "last failover to this node: %s.%03lld UTC, %s; took %u ms here (%u IKE "
+		           "SAs live)\n",
+		           when, (long long)(c->last_takeover_unix_ms % 1000),
+		           hs(c->last_takeover_reason), c->last_takeover_ms, c->last_takeover_sas);
+	} else {
+		buf_put_str(b, "last failover to this node: none since it started\n");
+	}
+}
+
+static void
+render_switchover(const Tandem__Ctl__V1__Response *resp, struct buf *b)
+{
+	const Tandem__Ctl__V1__SwitchoverResult *r = resp->switchover;
+
+	buf_printf(b,
+	           "switchover: node %u (%s) hands the cluster to node %u (%s); it takes over "
+	           "when the group delivers the hand-over (hactl show cluster)\n",
+	           r->from_id, hs(r->from_name), r->to_id, hs(r->to_name));
+}
+
+int
+hactl_cmd_switchover(const struct hactl_ctx *ctx, int argc, char **argv)
+{
+	Tandem__Ctl__V1__Request req;
+	Tandem__Ctl__V1__SwitchoverRequest sr;
+
+	tandem__ctl__v1__request__init(&req);
+	tandem__ctl__v1__switchover_request__init(&sr);
+	if (argc == 2 && strcmp(argv[0], "--to") == 0) {
+		sr.to_node = argv[1];
+	} else if (argc != 0) {
+		fprintf(stderr, "hactl: usage: switchover [--to NODE]\n");
+		return HACTL_EXIT_USAGE;
+	}
+	req.cmd_case = TANDEM__CTL__V1__REQUEST__CMD_SWITCHOVER;
+	req.switchover = &sr;
+	return hactl_run(ctx, &req, TANDEM__CTL__V1__RESPONSE__BODY_SWITCHOVER, render_switchover);
 }
 
 static void

@@ -136,6 +136,16 @@ ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req)
 	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_REPLICATION:
 		req->cmd = CTL_CMD_SHOW_REPLICATION;
 		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_SWITCHOVER:
+		req->cmd = CTL_CMD_SWITCHOVER;
+		if (m->switchover->to_node) {
+			if (strlen(m->switchover->to_node) >= sizeof(req->node))
+				rc = -EINVAL;
+			else
+				memcpy(req->node, m->switchover->to_node,
+				       strlen(m->switchover->to_node) + 1);
+		}
+		break;
 	case TANDEM__CTL__V1__REQUEST__CMD_REKEY:
 		req->cmd = m->rekey->kind == TANDEM__CTL__V1__REKEY_REQUEST__KIND__IPSEC
 		                   ? CTL_CMD_REKEY_IPSEC_SA
@@ -236,7 +246,8 @@ ctl_encode_status(const struct ctl_status *st, struct buf *out)
 	if (st->replicated) {
 		s.has_quorate = 1;
 		s.quorate = st->quorate;
-		s.config_mismatch = (char *)(uintptr_t)(st->config_mismatch ? st->config_mismatch : "");
+		s.config_mismatch =
+		        (char *)(uintptr_t)(st->config_mismatch ? st->config_mismatch : "");
 		s.fault = (char *)(uintptr_t)(st->fault ? st->fault : "");
 	}
 	if (st->last_reload) {

@@ -34,6 +34,7 @@ enum ctl_cmd {
 	/* replication (ctl_codec_sync.h) */
 	CTL_CMD_SHOW_CLUSTER = 40,
 	CTL_CMD_SHOW_REPLICATION,
+	CTL_CMD_SWITCHOVER,
 	/* HA data plane (ctl_codec_ha.h) */
 	CTL_CMD_SHOW_ROUTES = 50,
 };
@@ -45,6 +46,7 @@ struct ctl_request {
 	bool verbose;    /* show configuration verbose */
 	char tunnel[64]; /* show tunnel/ike-sa/ipsec-sa NAME, clear … tunnel NAME; "" = all */
 	char group[64];  /* show engines GROUP; "" = all */
+	char node[64];   /* switchover --to NODE; "" = the best standby */
 };
 
 /*

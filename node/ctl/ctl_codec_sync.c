@@ -66,6 +66,14 @@ ctl_encode_show_cluster(const struct ctl_cluster *c, struct buf *out)
 	sc.config_mismatch = c->config_mismatch;
 	sc.n_nodes = c->nnodes;
 	sc.nodes = np;
+	if (c->takeover_unix_ms) {
+		sc.has_last_takeover_unix_ms = sc.has_last_takeover_ms = true;
+		sc.has_last_takeover_sas = true;
+		sc.last_takeover_unix_ms = c->takeover_unix_ms;
+		sc.last_takeover_reason = CTL_STR(c->takeover_reason);
+		sc.last_takeover_ms = c->takeover_ms;
+		sc.last_takeover_sas = c->takeover_sas;
+	}
 	ctl_response_init(&r);
 	r.body_case = TANDEM__CTL__V1__RESPONSE__BODY_CLUSTER;
 	r.cluster = &sc;
@@ -74,6 +82,25 @@ out:
 	free(nv);
 	free(np);
 	return rc;
+}
+
+int
+ctl_encode_switchover(uint32_t from_id, const char *from_name, uint32_t to_id, const char *to_name,
+                      struct buf *out)
+{
+	Tandem__Ctl__V1__SwitchoverResult o;
+	Tandem__Ctl__V1__Response r;
+
+	tandem__ctl__v1__switchover_result__init(&o);
+	o.has_from_id = o.has_to_id = true;
+	o.from_id = from_id;
+	o.from_name = CTL_STR(from_name);
+	o.to_id = to_id;
+	o.to_name = CTL_STR(to_name);
+	ctl_response_init(&r);
+	r.body_case = TANDEM__CTL__V1__RESPONSE__BODY_SWITCHOVER;
+	r.switchover = &o;
+	return ctl_put_response(&r, out);
 }
 
 int

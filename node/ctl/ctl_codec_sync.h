@@ -42,6 +42,10 @@ struct ctl_cluster {
 	bool config_mismatch;
 	const struct ctl_cluster_node *nodes;
 	size_t nnodes;
+	/* the last takeover by this node (at_unix_ms 0: none) */
+	int64_t takeover_unix_ms;
+	const char *takeover_reason;
+	uint32_t takeover_ms, takeover_sas;
 };
 
 struct ctl_repl_traffic {
@@ -72,6 +76,9 @@ struct ctl_replication {
 };
 
 /* Each appends one framed response. Return 0, -ENOMEM or -EMSGSIZE. */
+/* hactl switchover: the hand-over sent. */
+int ctl_encode_switchover(uint32_t from_id, const char *from_name, uint32_t to_id,
+                          const char *to_name, struct buf *out);
 int ctl_encode_show_cluster(const struct ctl_cluster *c, struct buf *out);
 int ctl_encode_show_replication(const struct ctl_replication *r, struct buf *out);
 

@@ -18,6 +18,7 @@ cleanup() {
 trap cleanup EXIT
 
 ok() { echo "ok   - $*"; }
+jqq() { jq -e "$@" >/dev/null; } # a jq test whose output is not wanted (check's line is)
 bad() { echo "FAIL - $*"; fails=$((fails + 1)); }
 check() { # check "description" command...
 	local what=$1
@@ -106,11 +107,13 @@ out=$(h status)
 check "status names the node" grep -q "^node *gw1 (cluster hq)" <<<"$out"
 check "status says what is not built yet" grep -q "not built yet" <<<"$out"
 json=$(h --json status)
+# (a node of a two-node cluster without corosync is never active)
 check "status --json is valid JSON with the documented keys" \
-	jq -e '.node == "gw1" and .cluster == "hq" and .role == "standalone" and
+	jqq '.node == "gw1" and .cluster == "hq" and
+		(.role == "starting" or .role == "faulted") and
 		(.config_digest | length) == 64 and .tunnels_configured == 1 and
 		(.uptime_sec | type) == "number" and (.not_built | length) >= 1 and
-		.last_reload == null' <<<"$json" >/dev/null
+		.last_reload == null' <<<"$json"
 digest1=$(jq -r .config_digest <<<"$json")
 
 out=$(h sh conf)
@@ -170,7 +173,7 @@ wait "$DPID" 2>/dev/null
 check "daemon mode: the parent exits 0 once serving" test $? -eq 0
 check "daemon mode: the pid file names a live process" kill -0 "$(cat "$T/tandemd.pid")"
 PIDS+=("$(cat "$T/tandemd.pid")")
-check "daemon mode: status answers" h status >/dev/null
+check "daemon mode: status answers" bash -c "\"$HACTL\" --ctl \"$CTL\" status >/dev/null"
 kill -TERM "$(cat "$T/tandemd.pid")"
 wait_for 5 test ! -e "$CTL"
 cp "$T/bad.conf" "$T/live.conf"

@@ -154,6 +154,63 @@ test_roles_bootstrap(void **state)
 	bus_fini(&b);
 }
 
+/* A planned switchover: refused on a standby and to unknown nodes; delivered, the target
+ * takes over and the old active stands by in the same total order, and stays so (no
+ * preemption back) until the membership changes. */
+static void
+test_switchover(void **state)
+{
+	struct bus b;
+	struct bus_node *a, *c, *d;
+	uint32_t to = 0;
+
+	(void)state;
+	bus_init(&b, 1);
+	a = bus_add(&b, 1, 200, NULL);
+	c = bus_add(&b, 2, 100, NULL);
+	d = bus_add(&b, 3, 150, NULL);
+	bus_join(a);
+	bus_run(&b);
+	bus_join(c);
+	bus_run(&b);
+	bus_join(d);
+	bus_run(&b);
+	publish(a, 1, IKE_CH_CREATED, 1, 2);
+	bus_run(&b);
+	assert_int_equal(sync_switchover(c->s, 1, "test", &to), -EAGAIN);
+	assert_int_equal(sync_switchover(a->s, 1, "test", &to), -EALREADY);
+	assert_int_equal(sync_switchover(a->s, 9, "test", &to), -ENOENT);
+	/* no target named: the best standby by priority (node 3) */
+	assert_int_equal(sync_switchover(a->s, 0, "drill", &to), 0);
+	assert_int_equal(to, 3);
+	/* nothing changes before the group delivers it */
+	assert_int_equal(sync_role(a->s), HA_ROLE_ACTIVE);
+	bus_run(&b);
+	assert_int_equal(sync_role(a->s), HA_ROLE_STANDBY);
+	assert_int_equal(sync_role(c->s), HA_ROLE_STANDBY);
+	assert_int_equal(sync_role(d->s), HA_ROLE_ACTIVE);
+	assert_int_equal(d->role, HA_ROLE_ACTIVE);
+	/* named target, lower priority than both others: it gets the cluster and keeps it */
+	assert_int_equal(sync_switchover(d->s, 2, "operator", &to), 0);
+	bus_run(&b);
+	bus_advance(&b, 3000);
+	assert_int_equal(sync_role(c->s), HA_ROLE_ACTIVE);
+	assert_int_equal(sync_role(a->s), HA_ROLE_STANDBY);
+	assert_int_equal(sync_role(d->s), HA_ROLE_STANDBY);
+	/* the store went along: the new active holds the SA */
+	struct sync_sa_update u;
+	assert_true(held(c, 1, &u));
+	ike_sa_state_clear(&u.st);
+	/* a membership change ends the pin; without preemption the active stays */
+	bus_crash(d);
+	bus_run(&b);
+	assert_int_equal(sync_role(c->s), HA_ROLE_ACTIVE);
+	assert_int_equal(sync_role(a->s), HA_ROLE_STANDBY);
+	/* a hand-over from a node that is not active is refused and counted */
+	assert_int_equal(sync_switchover(a->s, 2, "x", &to), -EAGAIN);
+	bus_fini(&b);
+}
+
 static void
 test_digest_mismatch(void **state)
 {
@@ -588,6 +645,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_roles_bootstrap),
 	        cmocka_unit_test(test_digest_mismatch),
+	        cmocka_unit_test(test_switchover),
 	        cmocka_unit_test(test_create_update_msgid_delete),
 	        cmocka_unit_test(test_sync_before_send_needs_quorum),
 	        cmocka_unit_test(test_leases),
