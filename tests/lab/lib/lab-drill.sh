@@ -107,7 +107,7 @@ lab_drill_branch_failures() {
 # lab_drill_branch_ike_inits: IKE_SA_INIT exchanges the branch started or answered (a new
 # negotiation shows here).
 lab_drill_branch_ike_inits() {
-	grep -cE "parsed IKE_SA_INIT (request|response)" "$(lab_charon_log br)" 2>/dev/null || true
+	grep -cE "initiating IKE_SA|is initiating an IKE_SA" "$(lab_charon_log br)" 2>/dev/null || true
 }
 
 # lab_drill_traffic_start NAME: pings hc -> hb every LAB_DRILL_INTERVAL, timestamped, logged.
