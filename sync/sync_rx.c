@@ -267,8 +267,8 @@ sync_rx_deliver(struct sync *s, uint32_t nodeid, uint32_t pid, const uint8_t *p,
 		}
 		s->handover_to = m.u.handover.to_node;
 		s->handover_from = nodeid;
-		snprintf(s->handover_why, sizeof(s->handover_why), "switchover from node %u: %.200s",
-		         nodeid, m.u.handover.reason);
+		snprintf(s->handover_why, sizeof(s->handover_why),
+		         "switchover from node %u: %.200s", nodeid, m.u.handover.reason);
 		log_info("node %u hands the cluster to node %u (%s)", nodeid, m.u.handover.to_node,
 		         m.u.handover.reason);
 		sync_role_evaluate(s);
