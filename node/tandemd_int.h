@@ -36,10 +36,10 @@ struct tandemd {
 	uint64_t started_ms;
 	bool have_reload;
 	struct ctl_reload last_reload;
-	struct eng_sup *eng;     /* crypto engines (tandemd_eng.c) */
-	struct tandemd_ike *ike; /* IKE engine and its sockets (tandemd_ike.c) */
+	struct eng_sup *eng;       /* crypto engines (tandemd_eng.c) */
+	struct tandemd_ike *ike;   /* IKE engine and its sockets (tandemd_ike.c) */
 	struct tandemd_sync *sync; /* replication over corosync (tandemd_sync.c); NULL alone */
-	struct tandemd_ha *ha;   /* VIPs and routes by cost (tandemd_ha.c) */
+	struct tandemd_ha *ha;     /* VIPs and routes by cost (tandemd_ha.c) */
 };
 
 #endif
