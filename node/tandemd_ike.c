@@ -399,12 +399,14 @@ ti_sock_free(struct ti_sock *s)
 	free(s);
 }
 
+#define TI_SOCK_RCVBUF (4 << 20) /* port 500: room for a burst of IKE_SA_INITs */
+
 /* Binds local:500. IP_FREEBIND: a standby binds the VIP before it holds it. */
 static struct ti_sock *
 ti_sock_open(struct tandemd_ike *ti, const struct sockaddr_storage *local)
 {
 	struct ti_sock *s = calloc(1, sizeof(*s));
-	int one = 1;
+	int one = 1, rb = TI_SOCK_RCVBUF;
 	char a[64];
 
 	if (!s)
@@ -420,6 +422,13 @@ ti_sock_open(struct tandemd_ike *ti, const struct sockaddr_storage *local)
 		ti_sock_free(s);
 		return NULL;
 	}
+	/*
+	 * A burst of IKE_SA_INITs (a peer bringing hundreds of SAs up at once) outran the default
+	 * receive buffer while the IKE engine computed DH; each dropped request cost the peer a
+	 * 4 s retransmission (docs/benchmarks.md). Beyond rmem_max only with CAP_NET_ADMIN.
+	 */
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rb, sizeof(rb)) != 0)
+		(void)setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb)); /* best effort */
 	s->ev = event_new(ti->d->base, s->fd, EV_READ | EV_PERSIST, ti_sock_read, s);
 	if (!s->ev || event_add(s->ev, NULL) != 0) {
 		ti_sock_free(s);
