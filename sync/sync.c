@@ -202,6 +202,10 @@ sync_view(struct sync *s, const struct sync_view *v)
 		if (p->member && !m) {
 			log_info("node %u: node %u (%s) left the group", s->o.node_id, p->id,
 			         p->rec.name[0] ? p->rec.name : "?");
+			if (p->id == s->elected)
+				snprintf(s->active_left, sizeof(s->active_left),
+				         "node %u (%.64s), the active one, left the group", p->id,
+				         p->rec.name[0] ? p->rec.name : "?");
 			p->rec_valid = false;
 			if (s->srx.running && s->srx.from == p->id)
 				sender_left = true;

@@ -110,6 +110,7 @@ struct sync {
 	/* a planned switchover delivered: the target is the incumbent (and the sender not) in
 	 * every election until the membership changes (docs/ha.md "Switchover") */
 	uint32_t handover_to, handover_from;
+	char active_left[SYNC_TEXT_MAX]; /* why the last active is gone, for the takeover */
 	char handover_why[SYNC_TEXT_MAX];
 
 	/* the active's commit numbering: group commit = base + engine commit - engine0 */

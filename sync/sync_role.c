@@ -146,6 +146,8 @@ sync_elect(struct sync *s, char *why, size_t whylen)
 	if (el == s->o.node_id) {
 		if (s->handover_to == el && s->role != HA_ROLE_ACTIVE)
 			snprintf(why, whylen, "%s", s->handover_why);
+		else if (s->role != HA_ROLE_ACTIVE && s->active_left[0])
+			snprintf(why, whylen, "%s", s->active_left);
 		return HA_ROLE_ACTIVE;
 	}
 	if (s->handover_from == s->o.node_id && s->role == HA_ROLE_ACTIVE && el == s->handover_to)
@@ -228,8 +230,10 @@ set_role(struct sync *s, enum ha_role now, const char *why)
 		sync_pending_clear(s);
 		sync_snap_tx_abort(s, "no longer active");
 	}
-	if (now == HA_ROLE_ACTIVE)
+	if (now == HA_ROLE_ACTIVE) {
 		sync_activate_numbering(s);
+		s->active_left[0] = '\0'; /* told (why); a later takeover has its own reason */
+	}
 	/* the record first: what the host does next (an activated engine's changes) follows it */
 	sync_record_publish(s, false);
 	if (s->h.role_changed)
