@@ -60,14 +60,17 @@ step "branch SAs: $SPIS0"
 lab_wait_until 5 in_sync gw2
 step "gw2 (standby) holds the same SA: $(lab_drill_hj gw2 show ike-sa | jq -r '.ike_sa[0] | .state + " " + .spi_i + "/" + .spi_r')"
 
-printf '\n   %-22s %7s %10s %-8s %-8s %-52s %s\n' event gap lost active VIP "branch SAs after" "ESP failures"
+header() {
+	printf '\n   %-22s %7s %10s %-8s %-8s %-52s %s\n' event gap lost active VIP \
+		"branch SAs after" "ESP failures"
+}
 row() {
 	printf '   %-22s %4s ms %10s %-8s %-8s %-52s %s\n' "$1" "$GAP" "$LOST/$SENT" "${ACTIVE:-none}" \
 		"${VIPS:-none}" "$SPIS" "$FAILS"
 }
-event() { # event NAME ACTION...
-	local name=$1 t
-	shift
+event() { # event NAME LABEL ACTION...
+	local name=$1 label=$2 t
+	shift 2
 	lab_drill_traffic_start "$name"
 	sleep 2
 	t=$(date +%s.%N)
@@ -79,17 +82,18 @@ event() { # event NAME ACTION...
 	VIPS=$(lab_drill_vip_holders "${NODES[@]}")
 	SPIS=$(lab_drill_branch_spis || echo "none (tunnel lost)")
 	FAILS=$(lab_drill_branch_failures)
-	row "$name"
+	row "$label"
 }
 
 say "5. the drill (traffic: ping every ${LAB_DRILL_INTERVAL}s from hc to hb)"
-event "(a) switchover" lab_hactl gw1 switchover --to gw2
+header
+event switchover "(a) switchover" lab_hactl gw1 switchover --to gw2
 lab_wait_until 10 standby_ready gw1 || true
-event "(b) kill -9 tandemd" lab_tandemd_kill gw2
+event kill-tandemd "(b) kill -9 tandemd" lab_tandemd_kill gw2
 lab_tandemd_start gw2 "$CONF"
 lab_wait_until 15 standby_ready gw2 || true
 EPID=$(lab_drill_hj gw1 show engines | jq -r '.groups[0].pid')
-event "(c) kill -9 engine" kill -9 "$EPID"
+event kill-engine "(c) kill -9 engine" kill -9 "$EPID"
 
 say "6. what the branch saw"
 step "SAs before the drill: $SPIS0"
