@@ -137,6 +137,7 @@ tandemd_eng_up(void *arg, const char *group, unsigned restarts)
 
 	snprintf(why, sizeof(why), "restarts %u", restarts);
 	tandemd_ha_engine_changed(arg, group, true, why);
+	tandemd_sync_engines_changed(arg); /* engine health in this node's record */
 }
 
 static void
@@ -147,6 +148,7 @@ tandemd_eng_down(void *arg, const char *group, enum eng_down_reason reason, uint
 	snprintf(why, sizeof(why), "%s, detected in %llu ms", eng_down_reason_name(reason),
 	         (unsigned long long)detect_ms);
 	tandemd_ha_engine_changed(arg, group, false, why);
+	tandemd_sync_engines_changed(arg);
 }
 
 /* IKE on port 4500 that an engine (or, while none runs, the supervisor) received. */

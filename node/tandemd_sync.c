@@ -196,6 +196,7 @@ tandemd_sync_start(struct tandemd *d)
 	}
 	log_info("replication: cluster %s, node %s (id %u, priority %u), %u nodes", cl->name,
 	         me->name, me->id, me->priority, cl->nnodes);
+	tandemd_sync_engines_changed(d);
 	sync_cpg_start(ts->cpg, ts->s, ts_after, ts);
 	return 0;
 }
@@ -249,6 +250,22 @@ tandemd_sync_engines(struct tandemd *d, uint32_t up, uint32_t total)
 		return;
 	sync_engines(d->sync->s, up, total);
 	ts_schedule(d->sync);
+}
+
+void
+tandemd_sync_engines_changed(struct tandemd *d)
+{
+	const struct cfg_asp_group *g;
+	uint32_t up = 0, total = 0;
+
+	if (!d->sync)
+		return;
+	TAILQ_FOREACH(g, &d->cfg->asp_groups, entry)
+	{
+		total++;
+		up += d->eng && eng_group_up(d->eng, g->name);
+	}
+	tandemd_sync_engines(d, up, total);
 }
 
 /* ---- roles --------------------------------------------------------------------------------- */

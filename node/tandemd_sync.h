@@ -41,6 +41,9 @@ int tandemd_sync_lease_request(struct tandemd *d, uint32_t spi, uint64_t limit);
 void tandemd_sync_replay_report(struct tandemd *d, uint32_t spi, uint64_t highest);
 /* Engine groups serving, of those configured (from tandemd_eng.c). */
 void tandemd_sync_engines(struct tandemd *d, uint32_t up, uint32_t total);
+/* An engine group went up or down: counts the configured groups serving now and tells the
+ * replication layer (a node whose engines are not all serving is not eligible as active). */
+void tandemd_sync_engines_changed(struct tandemd *d);
 
 /*
  * THE ROLE CHANGE HOOK. Called by the replication layer whenever this node's role changes

@@ -90,3 +90,11 @@ established_both() { # established_both ACTIVE
 }
 child_spis() { hj "$1" show ipsec-sa | jq -r '[.ipsec_sa[] | .spi_in] | sort | join(",")'; }
 ike_spis() { hj "$1" show ike-sa | jq -r '[.ike_sa[] | .spi_i + "/" + .spi_r] | sort | join(",")'; }
+# refused NODE: what NODE refused, by reason, and the first log lines about it (no secrets)
+refused() {
+	local r
+	r=$(hj "$1" show replication | jq -c '[.rejected[] | select(.reason != "stale" and .count > 0)]')
+	[[ "$r" == "[]" ]] && return 0
+	printf '  %s refused: %s\n' "$1" "$r" >&3
+	grep -h "refused a replication" "$(lab_node_dir "$1")/tandemd.log" | head -5 >&3 || true
+}

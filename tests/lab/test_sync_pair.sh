@@ -93,6 +93,7 @@ rep=$(hj gw1 show replication)
 pass "sync-before-send on gw1 (own change -> delivered): p50 $(jq -r .latency_p50_us <<<"$rep") us, p99 $(jq -r .latency_p99_us <<<"$rep") us over $(jq -r .latency_samples <<<"$rep") changes"
 check "no message refused on gw2 except stale copies" \
 	test "$(hj gw2 show replication | jq '[.rejected[] | select(.reason != "stale") | .count] | add')" = 0
+refused gw2
 check "hactl status on gw2 names the role and quorum" \
 	bash -c "[[ \$('$(lab__hactl)' --ctl '$(lab_tandemd_ctl gw2)' --json status | jq -r '[.role, .quorate, .config_mismatch] | join(\",\")') == 'standby,true,' ]]"
 

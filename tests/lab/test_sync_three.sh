@@ -80,6 +80,7 @@ check "three equal stores" bash -c "[[ \$(for n in gw1 gw2 gw3; do '$(lab__hactl
 for n in gw2 gw3; do
 	check "no message refused on $n except stale copies" \
 		test "$(hj $n show replication | jq '[.rejected[] | select(.reason != "stale") | .count] | add')" = 0
+	refused $n
 done
 
 lab_down
