@@ -489,6 +489,12 @@ struct cfg {
 	uint32_t ike_cookie_threshold;
 	uint32_t ike_retransmit_base_ms;
 	uint32_t ike_retransmit_tries;
+	/*
+	 * "metrics listen ADDRESS:PORT" (docs/monitoring.md): where tandemd serves its Prometheus
+	 * endpoint. metrics_addr.family 0: not configured, no endpoint.
+	 */
+	struct cfg_addr metrics_addr;
+	uint16_t metrics_port;
 	char *source_name; /* owned: the name given to cfg_parse; cfg_loc.file points here */
 	unsigned nwarnings;
 };

@@ -6,6 +6,7 @@
  * writes them all and is what the digest hashes. Both parse back to the same configuration.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +153,15 @@ pr_ike_settings(struct cfg_pr *w, const struct cfg *cfg)
 		cfg_pr_line(w, 0, "ike retransmit base %u", (unsigned)cfg->ike_retransmit_base_ms);
 	else if (tries)
 		cfg_pr_line(w, 0, "ike retransmit tries %u", (unsigned)cfg->ike_retransmit_tries);
+	if (cfg->metrics_addr.family) {
+		char a[64];
+
+		cfg_addr_str(&cfg->metrics_addr, a, sizeof(a));
+		cfg_pr_line(w, 0,
+		            cfg->metrics_addr.family == AF_INET6 ? "metrics listen [%s]:%u"
+		                                                 : "metrics listen %s:%u",
+		            a, (unsigned)cfg->metrics_port);
+	}
 }
 
 /* Slot and engine numbers of "S/N" (validated when parsed). */

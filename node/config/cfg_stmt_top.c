@@ -13,7 +13,7 @@
 #include "node/config/cfg.h"
 #include "node/config/cfg_int.h"
 
-enum { T_COOKIE, T_RETRANSMIT }; /* once-only statements of the top level */
+enum { T_COOKIE, T_RETRANSMIT, T_METRICS }; /* once-only statements of the top level */
 
 /* "ike cookie-threshold N": half-open IKE SAs above which the responder demands cookies. */
 static int
@@ -53,6 +53,52 @@ stmt_retransmit(struct cfg_parser *p, const struct cfg_stmt *st)
 	}
 	p->cfg->ike_retransmit_base_ms = base;
 	p->cfg->ike_retransmit_tries = tries;
+	return 0;
+}
+
+/*
+ * "metrics listen ADDRESS:PORT", an IPv6 address in brackets ("[::1]:9531"): the Prometheus
+ * endpoint (docs/monitoring.md). Pure: splits and checks the token, binds nothing.
+ */
+static int
+stmt_metrics(struct cfg_parser *p, const struct cfg_stmt *st)
+{
+	char host[64], e[40];
+	const char *s, *colon, *h;
+	size_t hlen;
+	uint64_t port = 0;
+
+	if (!cfg_once(p, st, T_METRICS) || !cfg_need(p, st, 2, "'ADDRESS:PORT'"))
+		return 0;
+	s = st->t[2].s;
+	cfg_safe_str(s, 32, e, sizeof(e));
+	colon = strrchr(s, ':');
+	h = s;
+	hlen = colon ? (size_t)(colon - s) : 0;
+	if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
+		h = s + 1;
+		hlen -= 2;
+	} else if (colon && memchr(s, ':', hlen)) {
+		cfg_err_tok(p, st, 2, "'%s': write an IPv6 address in brackets, as [::1]:9531", e);
+		return 0;
+	}
+	if (!colon || hlen == 0 || hlen >= sizeof(host)) {
+		cfg_err_tok(p, st, 2, "'%s' is not ADDRESS:PORT (e.g. 127.0.0.1:9531)", e);
+		return 0;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (!cfg_addr_parse(host, &p->cfg->metrics_addr)) {
+		cfg_err_tok(p, st, 2, "'%s': the address is not an IPv4 or IPv6 address", e);
+		return 0;
+	}
+	if (!cfg_parse_u64(colon + 1, &port) || port < 1 || port > 65535) {
+		memset(&p->cfg->metrics_addr, 0, sizeof(p->cfg->metrics_addr));
+		cfg_err_tok(p, st, 2, "'%s': the port must be 1-65535", e);
+		return 0;
+	}
+	p->cfg->metrics_port = (uint16_t)port;
+	(void)cfg_end(p, st, 3);
 	return 0;
 }
 
@@ -169,6 +215,7 @@ static const struct cfg_kw top_kws[] = {
         {{"cluster"}, cfg_open_cluster, CFG_BLK_CLUSTER},
         {{"ike", "cookie-threshold"}, stmt_cookie, CFG_BLK_NONE},
         {{"ike", "retransmit"}, stmt_retransmit, CFG_BLK_NONE},
+        {{"metrics", "listen"}, stmt_metrics, CFG_BLK_NONE},
         {{"config"}, stmt_config, CFG_BLK_NONE},
         {{"configure"}, stmt_config, CFG_BLK_NONE},
         {{"end"}, stmt_end, CFG_BLK_NONE},

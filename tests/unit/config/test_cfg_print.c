@@ -240,6 +240,10 @@ test_extension_statements(void **state)
 	         "ike retransmit base 200 tries 2\n", false},
 	        {"ike retransmit base 1000 tries 6\n", NULL, "ike retransmit base 1000 tries 6\n",
 	         true},
+	        {"metrics listen 127.0.0.1:9531\n", "metrics listen 127.0.0.1:9531\n",
+	         "metrics listen 127.0.0.1:9531\n", false},
+	        {"metrics listen [::1]:80\n", "metrics listen [::1]:80\n",
+	         "metrics listen [::1]:80\n", false},
 	        {" esn\n", "  esn\n", "  esn\n", false},
 	        {" no esn\n", NULL, "  no esn\n", true},
 	};
@@ -253,6 +257,10 @@ test_extension_statements(void **state)
 	assert_null(strstr(ch, "ike cookie-threshold"));
 	assert_null(strstr(ch, "ike retransmit"));
 	assert_null(strstr(ch, "esn"));
+	assert_null(strstr(ch, "metrics")); /* off unless configured, in both forms */
+	free(ch);
+	ch = cfgt_print(c, cfgt_mk(), CFG_PRINT_VERBOSE);
+	assert_null(strstr(ch, "metrics"));
 	free(ch);
 	cfg_free(c);
 }
