@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <systemd/sd-daemon.h>
 
 #include "node/config/cfg.h"
 #include "node/core/buf.h"
@@ -346,7 +347,21 @@ tandemd_start(struct tandemd *d)
 	rc = tandemd_ha_start(d);
 	if (rc < 0)
 		return rc;
+	if (!d->sync) /* alone: nothing to join */
+		tandemd_notify_ready(d, "standalone");
 	return 0;
+}
+
+void
+tandemd_notify_ready(struct tandemd *d, const char *role)
+{
+	if (!d->ready_sent) {
+		d->ready_sent = true;
+		log_info("ready (%s)", role);
+		sd_notifyf(0, "READY=1\nSTATUS=%s, configuration digest %.12s", role, d->digest);
+		return;
+	}
+	sd_notifyf(0, "STATUS=%s, configuration digest %.12s", role, d->digest);
 }
 
 void

@@ -40,6 +40,14 @@ struct tandemd {
 	struct tandemd_ike *ike;   /* IKE engine and its sockets (tandemd_ike.c) */
 	struct tandemd_sync *sync; /* replication over corosync (tandemd_sync.c); NULL alone */
 	struct tandemd_ha *ha;     /* VIPs and routes by cost (tandemd_ha.c) */
+	bool ready_sent;           /* sd_notify READY=1 went out (tandemd_notify_ready) */
 };
+
+/*
+ * Tells the service manager (sd_notify, a no-op outside systemd) that the node is ready: its
+ * configuration is loaded and, in a cluster, it has joined its group. Once; later calls only
+ * update the status line.
+ */
+void tandemd_notify_ready(struct tandemd *d, const char *role);
 
 #endif

@@ -21,6 +21,7 @@
 #include "node/core/log.h"
 #include "node/ctl/ctl_codec_sync.h"
 #include "node/eng/eng_sup.h"
+#include "node/tandemd_events.h"
 #include "node/tandemd_ha.h"
 #include "node/tandemd_ike.h"
 #include "node/tandemd_int.h"
@@ -297,6 +298,15 @@ tandemd_role_changed(struct tandemd *d, enum ha_role old, enum ha_role now, cons
 
 	log_info("role %s -> %s%s%s", ha_role_str(old), ha_role_str(now), why && *why ? ": " : "",
 	         why ? why : "");
+	{
+		char detail[48];
+
+		snprintf(detail, sizeof(detail), "%s -> %s", ha_role_str(old), ha_role_str(now));
+		tandemd_event(d, TEV_ROLE, d->opts.node, ha_role_str(now), detail, 0, "%s",
+		              why ? why : "");
+	}
+	if (now != HA_ROLE_UNKNOWN) /* joined the group: ready for systemd (Type=notify) */
+		tandemd_notify_ready(d, ha_role_str(now));
 	if (now == HA_ROLE_ACTIVE) {
 		uint64_t t0 = clk_mono_us();
 		size_t live = 0;
@@ -326,6 +336,14 @@ tandemd_role_changed(struct tandemd *d, enum ha_role old, enum ha_role now, cons
 			log_info(
 			        "took over from %s in %u ms: %zu IKE SAs live, addresses announced",
 			        ha_role_str(old), ts->takeover_ms, live);
+			/* a failover: from standby, or the reason names the active that left or
+			 * the switchover (a first election at start-up is not one) */
+			unsigned cls = tandemd_failover_classify(why);
+
+			if (old == HA_ROLE_STANDBY || cls != 2)
+				tandemd_event(d, TEV_FAILOVER, d->opts.node,
+				              tandemd_failover_class_name(cls), NULL,
+				              ts->takeover_ms, "%s", ts->takeover_why);
 		}
 	} else {
 		/* addresses first, so nothing arrives for SAs this node no longer serves */
@@ -343,6 +361,18 @@ tandemd_role_changed(struct tandemd *d, enum ha_role old, enum ha_role now, cons
 			tandemd_ike_drop_held(d->ike);
 		}
 	}
+}
+
+bool
+tandemd_sync_metrics(const struct tandemd *d, struct sync_stats *st, int64_t *takeover_unix_ms,
+                     uint32_t *takeover_ms)
+{
+	if (!d->sync)
+		return false;
+	sync_stats(d->sync->s, st);
+	*takeover_unix_ms = d->sync->takeover_unix_ms;
+	*takeover_ms = d->sync->takeover_ms;
+	return true;
 }
 
 const char *

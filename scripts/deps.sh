@@ -17,6 +17,8 @@ PKGS=(
 	libstrongswan-extra-plugins libstrongswan-standard-plugins
 	# lab tools
 	iproute2 iputils-ping iperf3 tcpdump tshark procps psmisc util-linux jq python3
+	# packaging and deployment (docs/deploy.md): man pages, cpack -G DEB, Ansible, nspawn nodes
+	scdoc dpkg-dev file ansible ansible-lint systemd-container
 )
 
 if [ "$(id -u)" -ne 0 ]; then
