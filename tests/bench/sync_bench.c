@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +50,7 @@ struct bench {
 	uint64_t *t_applied;
 	unsigned applied;
 	uint64_t t_link, t_synced;
+	double cpu_link;
 	size_t rss_before;
 	bool done;
 	int rc;
@@ -72,6 +74,18 @@ rss_bytes(void)
 		res = 0;
 	fclose(f);
 	return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* CPU time (user + system) of this process so far, ms */
+static double
+cpu_ms(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
 static uint64_t
@@ -243,17 +257,22 @@ check_join(struct bench *b)
 	struct sync_stats st;
 
 	sync_stats(b->s, &st);
-	if (!b->t_link && st.connected)
+	if (!b->t_link && st.connected) {
 		b->t_link = now_ns();
+		b->cpu_link = cpu_ms();
+	}
 	if (!strcmp(b->mode, "join") && !b->t_synced && sync_in_sync(b->s) && st.snaps_received) {
 		size_t rss = rss_bytes();
 
 		b->t_synced = now_ns();
-		printf("join: %zu SAs in sync %.1f ms after joining; snapshot %llu ms, %llu bytes "
-		       "(%.0f bytes/SA); RSS +%zu bytes (%.0f bytes/SA), store %zu bytes (%.0f "
-		       "bytes/SA)\n",
+		printf("join: %zu SAs in sync %.1f ms after joining (CPU %.0f ms); snapshot %llu "
+		       "ms, "
+		       "%llu bytes (%.0f bytes/SA); RSS +%zu bytes (%.0f bytes/SA), store %zu "
+		       "bytes "
+		       "(%.0f bytes/SA)\n",
 		       st.store_sas, (double)(b->t_synced - b->t_link) / 1e6,
-		       (unsigned long long)st.last_rx_ms, (unsigned long long)st.last_rx_bytes,
+		       cpu_ms() - b->cpu_link, (unsigned long long)st.last_rx_ms,
+		       (unsigned long long)st.last_rx_bytes,
 		       st.store_sas ? (double)st.last_rx_bytes / (double)st.store_sas : 0.0,
 		       rss - b->rss_before,
 		       st.store_sas ? (double)(rss - b->rss_before) / (double)st.store_sas : 0.0,
