@@ -27,6 +27,7 @@
 #include "node/tandemd_ha.h"
 #include "node/tandemd_ike.h"
 #include "node/tandemd_int.h"
+#include "node/tandemd_metrics.h"
 #include "node/tandemd_sync.h"
 
 /* What this build does not do yet; `hactl status` says so plainly. */
@@ -123,6 +124,7 @@ tandemd_reload(struct tandemd *d)
 	tandemd_eng_apply(d);              /* engines (tandemd_eng.c) */
 	tandemd_ike_apply(d->ike, d->cfg); /* IKE (tandemd_ike.c), after the engines' sockets */
 	tandemd_ha_apply(d);               /* VIPs and routes by cost (tandemd_ha.c) */
+	(void)tandemd_metrics_apply(d);    /* the Prometheus endpoint follows `metrics listen` */
 	log_info("reloaded %s: digest %.12s, %u tunnel(s), %u warning(s)", d->opts.config_path,
 	         d->digest, cfg_count_tunnels(cfg), cfg->nwarnings);
 }
@@ -214,6 +216,10 @@ tandemd_ctl(void *arg, const struct ctl_request *req, struct buf *resp)
 		return tandemd_sync_ctl(d, req, resp);
 	case CTL_CMD_SHOW_ROUTES: /* VIPs and routes by cost (tandemd_ha.c) */
 		return tandemd_ha_ctl(d, req, resp);
+	case CTL_CMD_SHOW_REDUNDANCY: /* monitoring (tandemd_ha.c, docs/monitoring.md) */
+		return tandemd_ha_redundancy_ctl(d, req, resp);
+	case CTL_CMD_MONITOR: /* the control server subscribes the client itself */
+		return -ENOTSUP;
 	}
 	return -ENOTSUP;
 }
@@ -347,6 +353,8 @@ tandemd_start(struct tandemd *d)
 	rc = tandemd_ha_start(d);
 	if (rc < 0)
 		return rc;
+	/* the Prometheus endpoint (tandemd_metrics.c): a failure to bind is logged, not fatal */
+	(void)tandemd_metrics_apply(d);
 	if (!d->sync) /* alone: nothing to join */
 		tandemd_notify_ready(d, "standalone");
 	return 0;
@@ -375,6 +383,7 @@ tandemd_free(struct tandemd *d)
 {
 	if (!d)
 		return;
+	tandemd_metrics_free(d);  /* before the event base it serves from */
 	tandemd_ha_free(d);       /* VIPs and routes stay for the next owner */
 	tandemd_sync_free(d);     /* leaves the group before IKE goes */
 	tandemd_ike_free(d->ike); /* IKE first: it sends through the engines' sockets */

@@ -18,6 +18,7 @@
 #include "node/core/log.h"
 #include "node/eng/eng_sup.h"
 #include "node/ike/ike_engine.h"
+#include "node/tandemd_events.h"
 #include "node/tandemd_ha.h"
 #include "node/tandemd_ike.h"
 #include "node/tandemd_int.h"
@@ -136,6 +137,8 @@ tandemd_eng_up(void *arg, const char *group, unsigned restarts)
 	char why[32];
 
 	snprintf(why, sizeof(why), "restarts %u", restarts);
+	tandemd_event(arg, TEV_ENGINE, group, "up", why, 0, "%s",
+	              restarts ? "restarted" : "started");
 	tandemd_ha_engine_changed(arg, group, true, why);
 	tandemd_sync_engines_changed(arg); /* engine health in this node's record */
 }
@@ -147,6 +150,7 @@ tandemd_eng_down(void *arg, const char *group, enum eng_down_reason reason, uint
 
 	snprintf(why, sizeof(why), "%s, detected in %llu ms", eng_down_reason_name(reason),
 	         (unsigned long long)detect_ms);
+	tandemd_event(arg, TEV_ENGINE, group, "down", NULL, 0, "%s", why);
 	tandemd_ha_engine_changed(arg, group, false, why);
 	tandemd_sync_engines_changed(arg);
 }

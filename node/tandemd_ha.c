@@ -22,9 +22,11 @@
 #include "node/core/clk.h"
 #include "node/core/log.h"
 #include "node/ctl/ctl_codec_ha.h"
+#include "node/ctl/ctl_codec_mon.h"
 #include "node/eng/eng_sup.h"
 #include "node/net/rt.h"
 #include "node/net/rt_announce.h"
+#include "node/tandemd_events.h"
 #include "node/tandemd_ike.h"
 #include "node/tandemd_int.h"
 
@@ -48,8 +50,12 @@ struct ha_route {
 	struct rt_route rt; /* family, dst, dst_len, metric; ifindex filled per pass */
 	bool present;       /* seen in the kernel's table in this pass */
 	bool installed, carrier;
+	bool preferred; /* the lowest configured cost of its prefix among managed routes */
 	char why[128];
 	int64_t changed_unix;
+	/* redundancy (hactl show redundancy), kept on every route of the prefix */
+	int64_t carrier_since_unix; /* when the prefix's carrier last changed; 0 never */
+	char switch_why[192];       /* why it changed then */
 };
 
 struct ha_vip {
@@ -137,8 +143,18 @@ ha_routes_build(struct tandemd_ha *ha, const struct cfg *cfg)
 				hr->installed = o->installed;
 				hr->carrier = o->carrier;
 				hr->changed_unix = o->changed_unix;
+				hr->carrier_since_unix = o->carrier_since_unix;
+				memcpy(hr->switch_why, o->switch_why, sizeof(hr->switch_why));
 			}
 		}
+	}
+	for (i = 0; i < n; i++) {
+		v[i].preferred = v[i].managed;
+		for (size_t j = 0; j < n && v[i].preferred; j++)
+			if (j != i && v[j].managed && strcmp(v[j].prefix, v[i].prefix) == 0 &&
+			    (v[j].rt.metric < v[i].rt.metric ||
+			     (v[j].rt.metric == v[i].rt.metric && j < i)))
+				v[i].preferred = false;
 	}
 	free(ha->routes);
 	ha->routes = v;
@@ -207,9 +223,37 @@ ha_route_event(struct ha_route *hr, bool installed, const char *cause)
 		         cause);
 }
 
+/*
+ * The carrier of prefix moved from prev to best (either NULL): remembered on every route of
+ * the prefix for `hactl show redundancy`, and emitted as a route event.
+ */
+static void
+ha_switch(struct tandemd_ha *ha, const char *prefix, const struct ha_route *prev,
+          const struct ha_route *best, const char *cause)
+{
+	char why[192], detail[160];
+	const char *state = !best ? "none" : best->preferred ? "preferred" : "backup";
+
+	if (prev && !prev->installed && prev->why[0])
+		snprintf(why, sizeof(why), "%s (%s)", prev->why, cause);
+	else
+		snprintf(why, sizeof(why), "%s", cause);
+	snprintf(detail, sizeof(detail), "from %s to %s", prev ? prev->tunnel : "none",
+	         best ? best->tunnel : "none");
+	for (size_t j = 0; j < ha->nroutes; j++) {
+		struct ha_route *o = &ha->routes[j];
+
+		if (o->managed && strcmp(o->prefix, prefix) == 0) {
+			o->carrier_since_unix = clk_real_sec();
+			memcpy(o->switch_why, why, sizeof(o->switch_why));
+		}
+	}
+	tandemd_event(ha->d, TEV_ROUTE, prefix, state, detail, 0, "%s", why);
+}
+
 /* The installed route of lowest metric for each prefix carries it; log when that changes. */
 static void
-ha_carriers(struct tandemd_ha *ha)
+ha_carriers(struct tandemd_ha *ha, const char *cause)
 {
 	for (size_t i = 0; i < ha->nroutes; i++) {
 		struct ha_route *hr = &ha->routes[i], *best = NULL;
@@ -225,11 +269,15 @@ ha_carriers(struct tandemd_ha *ha)
 		}
 		if (!first)
 			continue;
+		struct ha_route *prev = NULL;
+
 		for (size_t j = i; j < ha->nroutes; j++) {
 			struct ha_route *o = &ha->routes[j];
 
 			if (!o->managed || strcmp(o->prefix, hr->prefix) != 0)
 				continue;
+			if (o->carrier)
+				prev = o;
 			had = had || o->carrier;
 			if (o->installed && (!best || o->rt.metric < best->rt.metric))
 				best = o;
@@ -248,6 +296,8 @@ ha_carriers(struct tandemd_ha *ha)
 		}
 		if (!best && had)
 			log_warnx("ha event: prefix %s: no tunnel carries it now", hr->prefix);
+		if (best != prev)
+			ha_switch(ha, hr->prefix, prev, best, cause);
 	}
 }
 
@@ -306,7 +356,7 @@ ha_reconcile(struct tandemd_ha *ha, const char *cause)
 		if (hr->present != hr->installed)
 			ha_route_event(hr, hr->present, cause);
 	}
-	ha_carriers(ha);
+	ha_carriers(ha, cause);
 }
 
 /* ---- virtual addresses ------------------------------------------------------------------- */
@@ -620,6 +670,38 @@ tandemd_ha_free(struct tandemd *d)
 	d->ha = NULL;
 }
 
+/* ---- metrics and hactl show redundancy ----------------------------------------------------- */
+
+void
+tandemd_ha_walk_routes(const struct tandemd *d,
+                       void (*fn)(void *arg, const struct tandemd_ha_route_info *r), void *arg)
+{
+	const struct tandemd_ha *ha = d->ha;
+
+	if (!ha)
+		return;
+	for (size_t i = 0; i < ha->nroutes; i++) {
+		const struct ha_route *hr = &ha->routes[i];
+		struct tandemd_ha_route_info r = {
+		        .prefix = hr->prefix,
+		        .interface = hr->ifname,
+		        .tunnel = hr->tunnel,
+		        .device = hr->dev,
+		        .metric = hr->rt.metric,
+		        .managed = hr->managed,
+		        .installed = hr->installed,
+		        .carrier = hr->carrier,
+		        .preferred = hr->preferred,
+		        .reason = hr->installed ? "" : hr->why,
+		        .changed_unix = hr->changed_unix,
+		        .carrier_since_unix = hr->carrier_since_unix,
+		        .switch_why = hr->switch_why,
+		};
+
+		fn(arg, &r);
+	}
+}
+
 /* ---- hactl show routes ------------------------------------------------------------------- */
 
 int
@@ -665,5 +747,95 @@ tandemd_ha_ctl(struct tandemd *d, const struct ctl_request *req, struct buf *res
 		};
 	rc = ctl_encode_show_routes(ha->active, r, ha->nroutes, v, ha->nvips, resp);
 	free(r);
+	return rc;
+}
+
+/* ---- hactl show redundancy --------------------------------------------------------------- */
+
+static int
+ha_route_cmp(const void *a, const void *b)
+{
+	const struct ha_route *x = *(const struct ha_route *const *)a;
+	const struct ha_route *y = *(const struct ha_route *const *)b;
+
+	return x->rt.metric < y->rt.metric ? -1 : x->rt.metric > y->rt.metric;
+}
+
+int
+tandemd_ha_redundancy_ctl(struct tandemd *d, const struct ctl_request *req, struct buf *resp)
+{
+	struct tandemd_ha *ha = d->ha;
+	size_t n = ha ? ha->nroutes : 0, np = 0, k = 0;
+	struct ctl_redundancy *p = calloc(n + 1, sizeof(*p));
+	struct ctl_route *r = calloc(n + 1, sizeof(*r));
+	const struct ha_route **sorted = calloc(n + 1, sizeof(*sorted));
+	const char **names = calloc(n + 1, sizeof(*names));
+	int rc = -ENOMEM;
+
+	(void)req;
+	if (!ha) {
+		rc = ctl_encode_error(ENOTSUP, "the HA layer is not running", resp);
+		goto out;
+	}
+	if (!p || !r || !sorted || !names)
+		goto out;
+	ha_reconcile(ha, "hactl show redundancy");
+	for (size_t i = 0; i < n; i++) {
+		const struct ha_route *hr = &ha->routes[i];
+		struct ctl_redundancy *x;
+		size_t m = 0, first = k;
+		bool seen = false;
+
+		if (!hr->managed)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = ha->routes[j].managed &&
+			       strcmp(ha->routes[j].prefix, hr->prefix) == 0;
+		if (seen)
+			continue;
+		for (size_t j = i; j < n; j++)
+			if (ha->routes[j].managed && strcmp(ha->routes[j].prefix, hr->prefix) == 0)
+				sorted[first + m++] = &ha->routes[j];
+		qsort(&sorted[first], m, sizeof(*sorted), ha_route_cmp);
+		x = &p[np++];
+		x->prefix = hr->prefix;
+		x->preferred = sorted[first]->tunnel;
+		x->carrier = "";
+		x->backups = &names[first];
+		x->routes = &r[first];
+		x->nroutes = m;
+		for (size_t j = 0; j < m; j++) {
+			const struct ha_route *o = sorted[first + j];
+
+			if (j > 0)
+				names[first + x->nbackups++] = o->tunnel;
+			if (o->carrier)
+				x->carrier = o->tunnel;
+			x->since_unix = o->carrier_since_unix;
+			x->last_switch_reason = o->switch_why;
+			r[first + j] = (struct ctl_route){
+			        .prefix = o->prefix,
+			        .interface = o->ifname,
+			        .context = o->ctx,
+			        .nexthop = o->nexthop,
+			        .tunnel = o->tunnel,
+			        .device = o->dev,
+			        .group = o->group,
+			        .metric = o->rt.metric,
+			        .managed = o->managed,
+			        .installed = o->installed,
+			        .carrier = o->carrier,
+			        .reason = o->installed ? "" : o->why,
+			        .changed_unix = o->changed_unix,
+			};
+		}
+		k += m;
+	}
+	rc = ctl_encode_show_redundancy(ha->active, p, np, resp);
+out:
+	free(p);
+	free(r);
+	free(sorted);
+	free(names);
 	return rc;
 }

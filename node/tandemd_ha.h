@@ -13,6 +13,7 @@
 #define TANDEM_NODE_TANDEMD_HA_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "node/core/buf.h"
 #include "node/ctl/ctl_codec.h"
@@ -49,6 +50,29 @@ bool tandemd_ha_active(const struct tandemd *d);
 void tandemd_ha_engine_changed(struct tandemd *d, const char *group, bool up, const char *why);
 /* IKE tunnel events (tandemd_ike.c): a tunnel has or lost its established Child SA. */
 void tandemd_ha_tunnel_changed(struct tandemd *d, const char *tunnel, bool up, const char *why);
+
+/* One configured route as the HA layer sees it; strings are borrowed for the call. */
+struct tandemd_ha_route_info {
+	const char *prefix, *interface, *tunnel, *device;
+	uint32_t metric;
+	bool managed;   /* on a tunnel interface: tandemd installs and withdraws it */
+	bool installed; /* the kernel holds it now */
+	bool carrier;   /* the installed route of lowest cost of its prefix: carries the traffic */
+	bool preferred; /* the lowest configured cost of its prefix (else a backup) */
+	const char *reason;         /* why it is not installed; "" when installed */
+	int64_t changed_unix;       /* when `installed` last changed; 0 never */
+	int64_t carrier_since_unix; /* when the prefix's carrier last changed; 0 never */
+	const char *switch_why;     /* why it changed then; "" never */
+};
+
+/* Calls fn for each configured route, in configuration order (metrics, show redundancy). */
+void tandemd_ha_walk_routes(const struct tandemd *d,
+                            void (*fn)(void *arg, const struct tandemd_ha_route_info *r),
+                            void *arg);
+
+/* hactl show redundancy: per protected prefix, preferred and backup tunnels, the carrier,
+ * since when and why. Appends the framed response; returns 0 or -ENOMEM. */
+int tandemd_ha_redundancy_ctl(struct tandemd *d, const struct ctl_request *req, struct buf *resp);
 
 /* hactl show routes. Appends the framed response; returns 0 or -ENOMEM. */
 int tandemd_ha_ctl(struct tandemd *d, const struct ctl_request *req, struct buf *resp);

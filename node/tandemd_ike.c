@@ -27,6 +27,7 @@
 #include "node/eng/eng_sup.h"
 #include "node/ike/ike_const.h"
 #include "node/ike/ike_engine.h"
+#include "node/tandemd_events.h"
 #include "node/tandemd_ha.h"
 #include "node/tandemd_int.h"
 #include "node/tandemd_sync.h"
@@ -255,7 +256,8 @@ tandemd_ike_drop_held(struct tandemd_ike *ti)
 	struct ti_held *h;
 
 	if (ti->nheld)
-		log_info("dropping %u datagram(s) whose state the group did not deliver", ti->nheld);
+		log_info("dropping %u datagram(s) whose state the group did not deliver",
+		         ti->nheld);
 	while ((h = TAILQ_FIRST(&ti->held)) != NULL) {
 		TAILQ_REMOVE(&ti->held, h, entry);
 		free(h);
@@ -335,7 +337,29 @@ ti_obs_tunnel(void *arg, const char *tunnel, bool up, const char *reason)
 	t->up = up;
 	t->changed_unix = clk_real_sec();
 	snprintf(t->reason, sizeof(t->reason), "%s", reason ? reason : "");
+	tandemd_event(ti->d, TEV_TUNNEL, tunnel, up ? "up" : "down", NULL, 0, "%s",
+	              reason ? reason : "");
 	tandemd_ha_tunnel_changed(ti->d, tunnel, up, reason); /* routes by cost */
+}
+
+/* SA established, rekeyed or deleted: an event (tandemd_events.h); message-ID moves are not. */
+static void
+ti_sa_event(struct tandemd_ike *ti, const struct ike_sa_state *st, enum ike_change what)
+{
+	bool child = what == IKE_CH_CHILD_ADDED || what == IKE_CH_CHILD_REKEYED ||
+	             what == IKE_CH_CHILD_DELETED;
+	const char *state = what == IKE_CH_ESTABLISHED || what == IKE_CH_CHILD_ADDED ? "established"
+	                    : what == IKE_CH_REKEYED || what == IKE_CH_CHILD_REKEYED ? "rekeyed"
+	                    : what == IKE_CH_DELETED || what == IKE_CH_CHILD_DELETED ? "deleted"
+	                                                                             : NULL;
+	char detail[64];
+
+	if (!state)
+		return;
+	snprintf(detail, sizeof(detail), "IKE SA %016llx/%016llx", (unsigned long long)st->spi_i,
+	         (unsigned long long)st->spi_r);
+	tandemd_event(ti->d, child ? TEV_CHILD_SA : TEV_IKE_SA, st->tunnel, state, detail, 0,
+	              "%u Child SA(s) now", (unsigned)st->nchildren);
 }
 
 static void
@@ -355,6 +379,7 @@ ti_obs_changed(void *arg, const struct ike_sa_state *st, enum ike_change what, u
 		         what == IKE_CH_ESTABLISHED ? "established"
 		         : what == IKE_CH_DELETED   ? "deleted"
 		                                    : "rekeyed");
+	ti_sa_event(ti, st, what);
 }
 
 /* ---- receiving --------------------------------------------------------------------------- */

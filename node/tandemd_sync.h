@@ -51,6 +51,14 @@ void tandemd_sync_engines_changed(struct tandemd *d);
  * HA layer (VIPs, routes, takeover actions) attaches here.
  */
 void tandemd_role_changed(struct tandemd *d, enum ha_role old, enum ha_role now, const char *why);
+/*
+ * For the metrics endpoint: the replication layer's counters and the last takeover (when
+ * this node last became active, ms since the epoch, 0 never; and how long it took). False
+ * without replication (nothing is written then).
+ */
+struct sync_stats;
+bool tandemd_sync_metrics(const struct tandemd *d, struct sync_stats *st, int64_t *takeover_unix_ms,
+                          uint32_t *takeover_ms);
 /* The role now: "active", "standby", ...; "standalone" without a cluster. */
 const char *tandemd_sync_role_str(const struct tandemd *d);
 /* For hactl status: nodes whose configuration digest differs from ours ("" if none), and

@@ -81,6 +81,14 @@ static const struct hactl_cmd hactl_cmds[] = {
          "",
          "routes by cost: installed or withdrawn and why, which tunnel carries each prefix; VIPs",
          hactl_cmd_show_routes},
+        {{"show", "redundancy", NULL},
+         "",
+         "per protected prefix: preferred and backup tunnels, which carries it, since when, why",
+         hactl_cmd_show_redundancy},
+        {{"monitor", NULL},
+         "[count N] [for SECONDS]",
+         "live events: tunnels, routes, SAs, role, failover, engines (until interrupted)",
+         hactl_cmd_monitor},
 };
 #define HACTL_NCMDS (sizeof(hactl_cmds) / sizeof(hactl_cmds[0]))
 

@@ -20,7 +20,7 @@
 #include "ha/hactl/hactl_json.h"
 #include "node/core/buf.h"
 
-static int
+int
 hactl_connect_error(const char *path, int err)
 {
 	switch (err) {

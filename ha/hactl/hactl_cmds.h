@@ -43,5 +43,8 @@ int hactl_cmd_show_replication(const struct hactl_ctx *ctx, int argc, char **arg
 int hactl_cmd_switchover(const struct hactl_ctx *ctx, int argc, char **argv);
 /* HA data plane (hactl_ha.c) */
 int hactl_cmd_show_routes(const struct hactl_ctx *ctx, int argc, char **argv);
+/* monitoring (hactl_monitor.c) */
+int hactl_cmd_monitor(const struct hactl_ctx *ctx, int argc, char **argv);
+int hactl_cmd_show_redundancy(const struct hactl_ctx *ctx, int argc, char **argv);
 
 #endif

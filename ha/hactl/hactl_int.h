@@ -19,6 +19,8 @@ typedef void (*hactl_render_fn)(const Tandem__Ctl__V1__Response *r, struct buf *
  */
 int hactl_run(const struct hactl_ctx *ctx, Tandem__Ctl__V1__Request *req, uint32_t want_body,
               hactl_render_fn render);
+/* Prints why the control socket could not be reached; returns HACTL_EXIT_NO_DAEMON. */
+int hactl_connect_error(const char *path, int err);
 /* "1d 02:03:04" */
 void hactl_fmt_duration(struct buf *b, uint64_t sec);
 /* "2026-11-23 12:00:01" */

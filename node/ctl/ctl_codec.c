@@ -130,6 +130,12 @@ ctl_request_decode(const uint8_t *p, size_t len, struct ctl_request *req)
 	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_ROUTES:
 		req->cmd = CTL_CMD_SHOW_ROUTES;
 		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_MONITOR:
+		req->cmd = CTL_CMD_MONITOR;
+		break;
+	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_REDUNDANCY:
+		req->cmd = CTL_CMD_SHOW_REDUNDANCY;
+		break;
 	case TANDEM__CTL__V1__REQUEST__CMD_SHOW_CLUSTER:
 		req->cmd = CTL_CMD_SHOW_CLUSTER;
 		break;

@@ -37,6 +37,9 @@ enum ctl_cmd {
 	CTL_CMD_SWITCHOVER,
 	/* HA data plane (ctl_codec_ha.h) */
 	CTL_CMD_SHOW_ROUTES = 50,
+	/* monitoring (ctl_codec_mon.h): the event stream and the redundancy view */
+	CTL_CMD_MONITOR = 60,
+	CTL_CMD_SHOW_REDUNDANCY,
 };
 
 /* A decoded request. Strings, if any, are copied in; nothing borrows the input bytes. */

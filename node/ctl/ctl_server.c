@@ -7,6 +7,7 @@
 #include "ctl_server.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -24,11 +25,24 @@
 
 #define CTL_MAX_CLIENTS     64
 #define CTL_IDLE_TIMEOUT_MS 60000
+/*
+ * A subscriber's events wait in a ring of CTL_MON_QUEUE; they go to the socket only while
+ * less than CTL_MON_OUT_MAX bytes wait there. A client that does not keep up loses the oldest
+ * (counted, and told in the next event's `dropped`): tandemd never blocks on it and never
+ * holds more than about 40 KiB + 32 KiB for it.
+ */
+#define CTL_MON_QUEUE   128
+#define CTL_MON_OUT_MAX (32u * 1024u)
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client) entry;
 	struct ctl_server *srv;
 	struct bufferevent *bev;
+	/* `hactl monitor`: the event ring (NULL unless subscribed) */
+	struct ctl_event *q;
+	unsigned q_head, q_len;
+	uint64_t dropped; /* lost since the last delivered event */
+	uint64_t dropped_total;
 };
 
 struct ctl_server {
@@ -38,15 +52,101 @@ struct ctl_server {
 	ctl_handler_fn fn;
 	void *arg;
 	TAILQ_HEAD(, ctl_client) clients;
-	unsigned nclients;
+	unsigned nclients, nsubscribers;
+	uint64_t mon_dropped; /* events lost by slow subscribers, all clients, since start */
 };
+
+/* Moves queued events to the socket while its output buffer has room. */
+static void
+ctl_client_flush(struct ctl_client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct buf b;
+
+	buf_init(&b, false);
+	while (c->q_len && evbuffer_get_length(out) < CTL_MON_OUT_MAX) {
+		const struct ctl_event *ev = &c->q[c->q_head];
+
+		b.b_len = 0;
+		if (ctl_encode_event(ev, c->dropped, &b) < 0 ||
+		    bufferevent_write(c->bev, b.b_data, b.b_len) != 0)
+			break;
+		c->dropped = 0;
+		c->q_head = (c->q_head + 1) % CTL_MON_QUEUE;
+		c->q_len--;
+	}
+	buf_fini(&b);
+}
+
+static void
+ctl_client_write(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	(void)bev;
+	if (c->q)
+		ctl_client_flush(c);
+}
+
+/* Turns the connection into an event subscription and answers with a "subscribed" event. */
+static int
+ctl_client_subscribe(struct ctl_client *c, struct buf *resp)
+{
+	struct ctl_event ev;
+
+	if (!c->q) {
+		c->q = calloc(CTL_MON_QUEUE, sizeof(*c->q));
+		if (!c->q)
+			return -ENOMEM;
+		c->srv->nsubscribers++;
+	}
+	bufferevent_set_timeouts(c->bev, NULL, NULL); /* a monitor may stay for days */
+	memset(&ev, 0, sizeof(ev));
+	snprintf(ev.kind, sizeof(ev.kind), "subscribed");
+	snprintf(ev.reason, sizeof(ev.reason), "queue of %u events, drop-oldest", CTL_MON_QUEUE);
+	return ctl_encode_event(&ev, 0, resp);
+}
+
+void
+ctl_server_publish(struct ctl_server *s, const struct ctl_event *ev)
+{
+	struct ctl_client *c;
+
+	if (!s || !s->nsubscribers)
+		return;
+	TAILQ_FOREACH(c, &s->clients, entry)
+	{
+		if (!c->q)
+			continue;
+		if (c->q_len == CTL_MON_QUEUE) { /* full: the oldest goes */
+			c->q_head = (c->q_head + 1) % CTL_MON_QUEUE;
+			c->q_len--;
+			c->dropped++;
+			c->dropped_total++;
+			s->mon_dropped++;
+		}
+		c->q[(c->q_head + c->q_len) % CTL_MON_QUEUE] = *ev;
+		c->q_len++;
+		ctl_client_flush(c);
+	}
+}
+
+void
+ctl_server_mon_stats(const struct ctl_server *s, unsigned *subscribers, uint64_t *dropped)
+{
+	*subscribers = s ? s->nsubscribers : 0;
+	*dropped = s ? s->mon_dropped : 0;
+}
 
 static void
 ctl_client_free(struct ctl_client *c)
 {
 	TAILQ_REMOVE(&c->srv->clients, c, entry);
 	c->srv->nclients--;
+	if (c->q)
+		c->srv->nsubscribers--;
 	bufferevent_free(c->bev);
+	free(c->q);
 	free(c);
 }
 
@@ -76,6 +176,8 @@ ctl_client_frame(struct ctl_client *c, struct evbuffer *in, size_t frame_len)
 		                      &resp);
 	} else if (rc < 0) {
 		rc = ctl_encode_error(EPROTO, "undecodable request", &resp);
+	} else if (req.cmd == CTL_CMD_MONITOR) {
+		rc = ctl_client_subscribe(c, &resp);
 	} else {
 		size_t before = resp.b_len;
 
@@ -165,7 +267,7 @@ ctl_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, 
 	}
 	TAILQ_INSERT_TAIL(&s->clients, c, entry);
 	s->nclients++;
-	bufferevent_setcb(c->bev, ctl_client_read, NULL, ctl_client_event, c);
+	bufferevent_setcb(c->bev, ctl_client_read, ctl_client_write, ctl_client_event, c);
 	bufferevent_set_timeouts(c->bev, &idle, NULL);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }

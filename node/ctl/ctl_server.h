@@ -9,6 +9,7 @@
 
 #include "node/core/buf.h"
 #include "node/ctl/ctl_codec.h"
+#include "node/ctl/ctl_codec_mon.h"
 
 struct event_base;
 struct ctl_server;
@@ -27,6 +28,15 @@ typedef int (*ctl_handler_fn)(void *arg, const struct ctl_request *req, struct b
  */
 int ctl_server_new(struct event_base *base, const char *path, ctl_handler_fn fn, void *arg,
                    struct ctl_server **out);
+/*
+ * A MonitorRequest turns its connection into a subscription (the server answers it itself);
+ * ctl_server_publish queues ev for every subscriber (drop-oldest when a client's queue is
+ * full) and writes what the sockets take now. Never blocks. NULL-safe.
+ */
+void ctl_server_publish(struct ctl_server *s, const struct ctl_event *ev);
+/* Subscribers now, and events they lost to full queues since start. NULL-safe. */
+void ctl_server_mon_stats(const struct ctl_server *s, unsigned *subscribers, uint64_t *dropped);
+
 /* Closes every client and the listener, and removes the socket file. NULL-safe. */
 void ctl_server_free(struct ctl_server *s);
 
