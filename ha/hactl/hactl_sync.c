@@ -45,13 +45,13 @@ render_cluster(const Tandem__Ctl__V1__Response *resp, struct buf *b)
 		char eng[24], dig[16];
 
 		snprintf(eng, sizeof(eng), "%u/%u", n->engines_up, n->engines_total);
+		/* "!": differs from this node's */
 		snprintf(dig, sizeof(dig), "%.12s%s", hs(n->config_digest),
 		         n->digest_match ? "" : "!");
-		buf_printf(b, "  %-4u %-12s %-8s %-8s %4u %-7s %-7s %-8s %-14s %s%s%s\n", n->id,
+		buf_printf(b, "  %-4u %-12s %-8s %-8s %4u %-7s %-7s %-8s %-14s %s%s\n", n->id,
 		           hs(n->name), n->member ? (n->self ? "self" : "yes") : "no", hs(n->role),
 		           n->priority, n->quorate ? "yes" : "no", n->in_sync ? "yes" : "no", eng,
-		           dig, hs(n->eligible), n->elected ? ", elected" : "",
-		           n->digest_match ? "" : ", DIGEST DIFFERS");
+		           dig, hs(n->eligible), n->elected ? ", elected" : "");
 	}
 	if (c->has_last_takeover_unix_ms && c->last_takeover_unix_ms) {
 		time_t t = (time_t)(c->last_takeover_unix_ms / 1000);

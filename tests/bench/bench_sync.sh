@@ -49,16 +49,13 @@ printf 'replication latency (published on the active -> applied on the standby):
 
 # --- (2) bulk resync -----------------------------------------------------------------------------
 for n in $SIZES; do
-	lab_exec gw1 "$BENCH" --node-id 1 --group "sb-$n" --mode active --preload "$n" --linger 60 \
-		--chunk-bytes "$CHUNK" \
-		>"$D/pre-$n.out" 2>"$D/pre-$n.err" &
-	ppid=$!
-	lab_wait_until 60 grep -q preloaded "$D/pre-$n.err" || { echo "preload of $n failed"; exit 1; }
-	grep preloaded "$D/pre-$n.err"
+	lab_spawn "sb-active-$n" gw1 "$D/pre-$n.log" "$BENCH" --node-id 1 --group "sb-$n" \
+		--mode active --preload "$n" --linger 120 --chunk-bytes "$CHUNK"
+	lab_wait_until 90 grep -q preloaded "$D/pre-$n.log" || { echo "preload of $n failed"; exit 1; }
+	grep preloaded "$D/pre-$n.log"
 	lab_exec gw2 "$BENCH" --node-id 2 --group "sb-$n" --mode join --timeout 60 2>"$D/join-$n.err" ||
 		echo "join of $n failed"
-	kill "$ppid" 2>/dev/null || true
-	wait "$ppid" 2>/dev/null || true
-	grep -h "try-again" "$D/pre-$n.err" || true
+	lab_stop "sb-active-$n" # SIGTERM: it prints its figures
+	grep -h "CPU" "$D/pre-$n.log" || true
 done
 lab_down
