@@ -25,6 +25,7 @@
 #include "node/core/log.h"
 #include "node/ctl/ctl_server.h"
 #include "node/eng/eng_sup.h"
+#include "node/esp/esp_drop.h"
 #include "node/ike/ike_engine.h"
 #include "node/ike/ike_msg.h"
 #include "node/tandemd_events.h"
@@ -363,18 +364,45 @@ met_ike(struct tandemd *d, struct buf *o)
 
 /* ---- engines, ESP, leases ---------------------------------------------------------------- */
 
+/* Drop reasons written for every group, 0 included: the ESP ones, then the engine's own. */
+static const char *const met_eng_reasons[] = {"no_tunnel", "too_big", "no_engine"};
+#define MET_NREASONS (ESP_DROP__COUNT - 1 + sizeof(met_eng_reasons) / sizeof(met_eng_reasons[0]))
+
 struct met_eng {
 	struct buf *o;
 	int pass; /* which family this walk writes */
-	const char *group;
+	char group[CFG_NAME_MAX];
+	bool have_group;
+	uint64_t drops[MET_NREASONS];
 };
+
+static const char *
+met_reason(size_t i)
+{
+	return i < ESP_DROP__COUNT - 1 ? esp_drop_name((enum esp_drop)(i + 1))
+	                               : met_eng_reasons[i - (ESP_DROP__COUNT - 1)];
+}
+
+/* Writes the group's drop counters collected so far (every known reason) and resets them. */
+static void
+met_drops_flush(struct met_eng *m)
+{
+	if (m->pass != 7 || !m->have_group)
+		return;
+	for (size_t i = 0; i < MET_NREASONS; i++)
+		met_u64(m->o, "tandem_esp_dropped_packets_total",
+		        L("group", m->group, "reason", met_reason(i)), m->drops[i]);
+	memset(m->drops, 0, sizeof(m->drops));
+}
 
 static void
 met_eng_group(void *arg, const struct eng_group_stats *g)
 {
 	struct met_eng *m = arg;
 
-	m->group = g->group;
+	met_drops_flush(m);
+	snprintf(m->group, sizeof(m->group), "%s", g->group);
+	m->have_group = true;
 	if (m->pass == 0)
 		met_u64(m->o, "tandem_engine_up", L("group", g->group), g->up);
 	else if (m->pass == 1)
@@ -410,8 +438,15 @@ static void
 met_eng_drop(void *arg, const char *reason, uint64_t count)
 {
 	struct met_eng *m = arg;
+	size_t i = 0;
 
-	if (m->pass == 7)
+	if (m->pass != 7)
+		return;
+	while (i < MET_NREASONS && strcmp(met_reason(i), reason) != 0)
+		i++;
+	if (i < MET_NREASONS)
+		m->drops[i] += count;
+	else /* a reason this tandemd does not know: written as it comes */
 		met_u64(m->o, "tandem_esp_dropped_packets_total",
 		        L("group", m->group, "reason", reason), count);
 }
@@ -447,6 +482,7 @@ met_engines(struct tandemd *d, struct buf *o)
 		met_family(o, fam[pass].name, fam[pass].type, fam[pass].help);
 		if (d->eng)
 			eng_sup_walk(d->eng, met_eng_group, met_eng_sa, met_eng_drop, &m);
+		met_drops_flush(&m);
 	}
 }
 

@@ -16,7 +16,9 @@ PKGS=(
 	strongswan-charon strongswan-swanctl libcharon-extra-plugins
 	libstrongswan-extra-plugins libstrongswan-standard-plugins
 	# lab tools
-	iproute2 iputils-ping iperf3 tcpdump tshark procps psmisc util-linux jq python3
+	iproute2 iputils-ping iperf3 tcpdump tshark procps psmisc util-linux jq python3 curl
+	# monitoring (docs/monitoring.md): promtool and the Prometheus server of the scrape test
+	prometheus
 	# packaging and deployment (docs/deploy.md): man pages, cpack -G DEB, Ansible, nspawn nodes
 	scdoc dpkg-dev file ansible ansible-lint systemd-container
 )
