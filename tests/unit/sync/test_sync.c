@@ -489,6 +489,59 @@ test_sender_leaves_mid_snapshot(void **state)
 	bus_fini(&b);
 }
 
+/* The joiner dies in the middle of its snapshot: the active gives it up; the next joiner gets
+ * a complete one, with the leases and replay reports of the SAs. */
+static void
+test_joiner_leaves_mid_snapshot(void **state)
+{
+	struct bus b;
+	struct bus_node *a, *c, *d;
+	struct sync_opts o;
+	struct sync_stats st;
+	struct ike_sa_state sa;
+	size_t steps = 0;
+
+	(void)state;
+	memset(&o, 0, sizeof(o));
+	o.chunk_max_sas = 8;
+	o.backlog_low = 1;
+	bus_init(&b, 1);
+	a = bus_add(&b, 1, 100, &o);
+	c = bus_add(&b, 2, 50, &o);
+	d = bus_add(&b, 3, 40, &o);
+	bus_join(a);
+	bus_run(&b);
+	for (uint64_t i = 1; i <= 100; i++)
+		publish(a, i, IKE_CH_ESTABLISHED, i, 1);
+	bus_run(&b);
+	assert_int_equal(sync_synth_sa(&sa, 7, 2), 0);
+	assert_int_equal(sync_lease_request(a->s, sa.child[0].spi_out, 70000), 0);
+	sync_replay_report(a->s, sa.child[0].spi_in, 5000);
+	bus_run(&b);
+	bus_join(c);
+	while (bus_step(&b)) {
+		sync_stats(c->s, &st);
+		if (st.snap_rx_running && st.snap_rx_sas >= 16)
+			break;
+		if (++steps > 1000)
+			fail();
+	}
+	bus_crash(c);
+	bus_run(&b);
+	sync_stats(a->s, &st);
+	assert_false(st.snap_tx_running);
+	assert_int_equal(sync_role(a->s), HA_ROLE_ACTIVE);
+	/* the next joiner gets everything, sequence state included */
+	bus_join(d);
+	bus_run(&b);
+	assert_true(sync_in_sync(d->s));
+	assert_same_store(a, d);
+	assert_int_equal(sync_store_seq_get(d->s->store, sa.child[0].spi_out, false, NULL), 70000);
+	assert_int_equal(sync_store_seq_get(d->s->store, sa.child[0].spi_in, true, NULL), 5000);
+	ike_sa_state_clear(&sa);
+	bus_fini(&b);
+}
+
 static void
 test_corosync_restart_resyncs(void **state)
 {
@@ -651,6 +704,7 @@ main(void)
 	        cmocka_unit_test(test_leases),
 	        cmocka_unit_test(test_join_mid_stream),
 	        cmocka_unit_test(test_sender_leaves_mid_snapshot),
+	        cmocka_unit_test(test_joiner_leaves_mid_snapshot),
 	        cmocka_unit_test(test_corosync_restart_resyncs),
 	        cmocka_unit_test(test_hostile),
 	};
