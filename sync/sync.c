@@ -130,6 +130,7 @@ sync_free(struct sync *s)
 	sync_store_free(s->store);
 	free(s->pend);
 	free(s->lw);
+	free(s->lh);
 	buf_fini(&s->tx);
 	buf_fini(&s->body);
 	free(s);
@@ -154,6 +155,10 @@ sync_quorum_current(const struct sync *s)
 {
 	if (!s->quorum_known || !s->quorate)
 		return false;
+	for (size_t i = 0; i < SYNC_MAX_NODES; i++)
+		if (s->peers[i].used && s->peers[i].down_wait)
+			return false; /* a node is gone from CPG, not yet from the quorum callbacks
+			               */
 	return s->quorum_assumed ||
 	       (s->q_ring_node == s->ring_node && s->q_ring_seq == s->ring_seq);
 }
@@ -169,12 +174,62 @@ has_member(const struct sync_member *v, size_t n, uint32_t id)
 	return false;
 }
 
+static bool
+in_quorum_members(const struct sync *s, uint32_t id)
+{
+	if (!s->q_members_known)
+		return true;
+	for (size_t i = 0; i < s->q_nmembers; i++)
+		if (s->q_members[i] == id)
+			return true;
+	return false;
+}
+
+void
+sync_quorum_members(struct sync *s, const uint32_t *ids, size_t n)
+{
+	if (n > SYNC_QMEMBERS_MAX)
+		n = SYNC_QMEMBERS_MAX;
+	memcpy(s->q_members, ids, n * sizeof(*ids));
+	s->q_nmembers = n;
+	s->q_members_known = true;
+	for (size_t i = 0; i < SYNC_MAX_NODES; i++) {
+		struct sync_peer *p = &s->peers[i];
+
+		if (p->used && p->down_wait && !in_quorum_members(s, p->id)) {
+			p->down_wait = false;
+			log_info("node %u: the quorum membership confirms node %u is gone",
+			         s->o.node_id, p->id);
+		}
+	}
+}
+
 void
 sync_view(struct sync *s, const struct sync_view *v)
 {
 	bool self_joined = false, others_joined = false, sender_left = false, left = false;
 
 	sync_now(s);
+	/*
+	 * A node that left with its node (not only its process): corosync delivers this before
+	 * the new ring and its quorum callback, so until a quorum callback without that node
+	 * comes, the quorum held is the old ring's and decides nothing (on the losing side of a
+	 * cut it would say quorate: both halves would elect themselves).
+	 */
+	for (size_t i = 0; i < v->nleft; i++) {
+		struct sync_peer *p;
+
+		if (!v->left[i].node_down || v->left[i].nodeid == s->o.node_id ||
+		    !in_quorum_members(s, v->left[i].nodeid))
+			continue;
+		p = sync_peer_get(s, v->left[i].nodeid, true);
+		if (p && !p->down_wait) {
+			p->down_wait = true;
+			log_info("node %u: node %u is down: waiting for the quorum of the new "
+			         "membership",
+			         s->o.node_id, p->id);
+		}
+	}
 	for (size_t i = 0; i < v->njoined; i++) {
 		struct sync_peer *p = sync_peer_get(s, v->joined[i].nodeid, true);
 
@@ -187,6 +242,7 @@ sync_view(struct sync *s, const struct sync_view *v)
 			continue;
 		/* a (re)joined node: its earlier record no longer describes it */
 		p->rec_valid = false;
+		p->down_wait = false;
 		p->pid = v->joined[i].pid;
 		p->joined_ms = s->now_ms;
 		p->served_want = 0;
@@ -353,6 +409,8 @@ sync_tick(struct sync *s)
 			        s->o.node_id, (unsigned long long)s->ring_seq, SYNC_QUORUM_WAIT_MS,
 			        s->quorate ? "quorate" : "not quorate");
 			s->quorum_assumed = true;
+			for (size_t i = 0; i < SYNC_MAX_NODES; i++)
+				s->peers[i].down_wait = false;
 			sync_role_evaluate(s);
 			sync_pending_release(s);
 		} else {

@@ -78,6 +78,9 @@ void sync_free(struct sync *s);
 
 struct sync_member {
 	uint32_t nodeid, pid;
+	/* in a left list: its node left the corosync membership (CPG_REASON_NODEDOWN), so a new
+	 * ring comes and quorum must be confirmed for it; false: the process left (or died) */
+	bool node_down;
 };
 
 /* A CPG configuration change of the group (members now, who left, who joined). */
@@ -89,6 +92,8 @@ struct sync_view {
 /* The group delivered a message (in the total order). */
 void sync_deliver(struct sync *s, uint32_t nodeid, uint32_t pid, const uint8_t *p, size_t len);
 void sync_view(struct sync *s, const struct sync_view *v);
+/* The node ids of the membership the last quorum callback was for (before sync_quorum). */
+void sync_quorum_members(struct sync *s, const uint32_t *ids, size_t n);
 /* The totem ring changed (CPG's totem confchg). */
 void sync_ring(struct sync *s, uint32_t ring_node, uint64_t ring_seq);
 /* The connection to the local corosync came up (joined) or went away. */

@@ -173,7 +173,8 @@ static void
 members_of(const struct cpg_address *a, size_t n, struct sync_member *out)
 {
 	for (size_t i = 0; i < n; i++)
-		out[i] = (struct sync_member){a[i].nodeid, a[i].pid};
+		out[i] = (struct sync_member){a[i].nodeid, a[i].pid,
+		                              a[i].reason == CPG_REASON_NODEDOWN};
 }
 
 static void
@@ -223,12 +224,15 @@ on_totem(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n, const uint32_t *me
 }
 
 static void
-on_quorum(void *arg, bool quorate, uint32_t ring_node, uint64_t ring_seq)
+on_quorum(void *arg, bool quorate, uint32_t ring_node, uint64_t ring_seq, size_t n,
+          const uint32_t *members)
 {
 	struct sync_cpg *c = arg;
 
-	if (c->s)
+	if (c->s) {
+		sync_quorum_members(c->s, members, n);
 		sync_quorum(c->s, quorate, ring_node, ring_seq);
+	}
 	if (c->after)
 		c->after(c->after_arg);
 }

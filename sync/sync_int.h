@@ -20,6 +20,7 @@
 #define SYNC_SWEEP_EVERY_MS  5000u  /* tombstone sweep */
 #define SYNC_NORECORD_MS     5000u  /* a member silent this long is ignored by the bootstrap */
 #define SYNC_QUORUM_WAIT_MS  5000u  /* quorum for a new ring not confirmed: warn, accept */
+#define SYNC_QMEMBERS_MAX    64u    /* node ids kept from the last quorum callback */
 
 /* One node as this node knows it. */
 struct sync_peer {
@@ -35,6 +36,17 @@ struct sync_peer {
 	uint64_t served_want;  /* active: the want_snapshot value last served to it */
 	enum ha_why why;
 	bool digest_warned;
+	/* left with its node (node down): quorum is not confirmed until a quorum callback's
+	 * membership lacks it (CPG tells of the loss before the new ring: docs/faults.md) */
+	bool down_wait;
+};
+
+/* One own lease delivered before the quorum of its ring was confirmed. */
+struct sync_lease_held {
+	uint32_t spi;
+	uint64_t limit;
+	uint32_t ring_node;
+	uint64_t ring_seq;
 };
 
 /* One own SA change on its way through the group. */
@@ -96,6 +108,9 @@ struct sync {
 	uint32_t q_ring_node;
 	uint64_t q_ring_seq;
 	bool quorum_assumed; /* no callback for the ring in time: last value taken (logged) */
+	uint32_t q_members[SYNC_QMEMBERS_MAX]; /* the last quorum callback's membership */
+	size_t q_nmembers;
+	bool q_members_known;
 	uint32_t engines_up, engines_total;
 
 	/* role */
@@ -120,6 +135,10 @@ struct sync {
 	size_t pend_head, npend;
 	struct sync_lease_wait *lw; /* lease requests waiting */
 	size_t nlw, lwcap;
+	/* own leases delivered in a ring whose quorum callback has not come: granted only once
+	 * it confirms quorum for that ring (docs/faults.md "Fencing") */
+	struct sync_lease_held *lh;
+	size_t nlh, lhcap;
 
 	/* records */
 	struct sync_node_rec rec_sent;
@@ -163,6 +182,8 @@ void sync_pending_delivered(struct sync *s, uint64_t commit);
 void sync_pending_release(struct sync *s);
 void sync_pending_clear(struct sync *s);
 void sync_leases_retry(struct sync *s);
+/* A delivered own lease: granted now if the quorum of this ring is confirmed, else held. */
+void sync_lease_delivered(struct sync *s, uint32_t spi, uint64_t limit);
 void sync_activate_numbering(struct sync *s);
 
 /* sync_rx.c */

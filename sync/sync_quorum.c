@@ -29,12 +29,10 @@ q_notify(quorum_handle_t h, uint32_t quorate, struct quorum_ring_id ring, uint32
 	const void *ctx = NULL;
 	struct sync_quorum *q;
 
-	(void)n;
-	(void)members;
 	if (quorum_context_get(h, &ctx) != CS_OK || !ctx)
 		return;
 	q = (struct sync_quorum *)(uintptr_t)ctx; /* our own pointer, given to initialize */
-	q->cb.notify(q->arg, quorate != 0, ring.nodeid, ring.seq);
+	q->cb.notify(q->arg, quorate != 0, ring.nodeid, ring.seq, n, members);
 }
 
 static void

@@ -8,13 +8,16 @@
 #define TANDEM_SYNC_SYNC_QUORUM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
 struct sync_quorum;
 
 struct sync_quorum_cb {
-	void (*notify)(void *arg, bool quorate, uint32_t ring_node, uint64_t ring_seq);
+	/* members: the node ids of the membership this notification is for (n of them) */
+	void (*notify)(void *arg, bool quorate, uint32_t ring_node, uint64_t ring_seq, size_t n,
+	               const uint32_t *members);
 	/* the connection failed (corosync went away): the owner closes and reconnects */
 	void (*failed)(void *arg);
 };

@@ -148,9 +148,11 @@ rx_seq(struct sync *s, const struct sync_msg *m, bool own)
 		return;
 	}
 	if (own) {
-		/* our engine asked for it: the group has it now, so it may be used */
+		/* our engine asked for it: the group has it now, so it may be used once the
+		 * quorum of this ring is confirmed (alone after a cut, a node still delivers its
+		 * own messages: docs/faults.md "Fencing") */
 		if (!inbound && s->role == HA_ROLE_ACTIVE)
-			s->h.lease_granted(s->harg, q->spi, q->value);
+			sync_lease_delivered(s, q->spi, q->value);
 		return;
 	}
 	if (rc > 0 && engine_standby(s))

@@ -136,6 +136,7 @@ sync_pending_clear(struct sync *s)
 	s->npend = 0;
 	s->pend_head = 0;
 	s->nlw = 0;
+	s->nlh = 0; /* a held lease is never granted once the node is not active */
 }
 
 void
@@ -177,6 +178,8 @@ lat_add(struct sync *s, uint64_t us)
 		s->lat_n++;
 }
 
+static void sync_leases_held_release(struct sync *s);
+
 /*
  * Releases delivered changes, in order, as safe: only on the active, and only once the quorum
  * callback confirmed quorum for the ring they were delivered in (a node cut off alone still
@@ -202,6 +205,7 @@ sync_pending_release(struct sync *s)
 	}
 	if (any)
 		s->h.commit_safe(s->harg, safe);
+	sync_leases_held_release(s);
 	sync_leases_retry(s);
 }
 
@@ -263,6 +267,55 @@ lease_send(struct sync *s, uint32_t spi, uint64_t limit)
 	m.type = SYNC_T_LEASE;
 	m.u.seq = (struct sync_seq){spi, limit};
 	return sync_send_msg(s, &m);
+}
+
+void
+sync_lease_delivered(struct sync *s, uint32_t spi, uint64_t limit)
+{
+	struct sync_lease_held *h;
+
+	if (sync_quorum_current(s)) {
+		s->h.lease_granted(s->harg, spi, limit);
+		return;
+	}
+	if (s->nlh == s->lhcap) {
+		size_t cap = s->lhcap ? 2 * s->lhcap : 16;
+		void *v = realloc(s->lh, cap * sizeof(*s->lh));
+
+		if (!v) {
+			/* not granted: the engine keeps what it has; asked again on release */
+			log_warnx("node %u: SA %08x: no room to hold a lease until quorum",
+			          s->o.node_id, spi);
+			return;
+		}
+		s->lh = v;
+		s->lhcap = cap;
+	}
+	h = &s->lh[s->nlh++];
+	*h = (struct sync_lease_held){spi, limit, s->ring_node, s->ring_seq};
+	log_debug("node %u: SA %08x: lease up to %llu held until the quorum of ring %llu",
+	          s->o.node_id, spi, (unsigned long long)limit, (unsigned long long)s->ring_seq);
+}
+
+/*
+ * Called with quorum confirmed for the current ring, on the active: a held lease delivered in
+ * this ring is granted; one delivered in an earlier ring whose quorum was never confirmed is
+ * not (the quorate membership may not have it) and goes through the group again.
+ */
+static void
+sync_leases_held_release(struct sync *s)
+{
+	size_t n = s->nlh;
+
+	s->nlh = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct sync_lease_held *h = &s->lh[i];
+
+		if (h->ring_node == s->ring_node && h->ring_seq == s->ring_seq)
+			s->h.lease_granted(s->harg, h->spi, h->limit);
+		else
+			(void)lease_send(s, h->spi, h->limit);
+	}
 }
 
 int

@@ -188,11 +188,11 @@ queue_view(struct bus *b, struct bus_node *joined, struct bus_node *left)
 	it->kind = BUS_VIEW;
 	if (joined) {
 		it->has_joined = true;
-		it->joined = (struct sync_member){joined->id, joined->pid};
+		it->joined = (struct sync_member){joined->id, joined->pid, false};
 	}
 	if (left) {
 		it->has_left = true;
-		it->left = (struct sync_member){left->id, left->pid};
+		it->left = (struct sync_member){left->id, left->pid, false};
 	}
 	enqueue(b, it);
 }
@@ -255,7 +255,7 @@ deliver_view(struct bus *b, const struct bus_item *it)
 	b->ring_seq += 4;
 	for (size_t i = 0; i < b->nn; i++)
 		if (b->n[i].member)
-			mem[nm++] = (struct sync_member){b->n[i].id, b->n[i].pid};
+			mem[nm++] = (struct sync_member){b->n[i].id, b->n[i].pid, false};
 	for (size_t i = 0; i < b->nn; i++) {
 		struct bus_node *n = &b->n[i];
 		struct sync_view v = {

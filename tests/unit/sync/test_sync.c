@@ -371,6 +371,119 @@ test_leases(void **state)
 	bus_fini(&b);
 }
 
+/*
+ * Defence in depth against a partition (docs/faults.md "Fencing"): an own lease delivered in a
+ * ring whose quorum callback has not come is held; quorum confirmed for that ring grants it,
+ * no quorum drops it, and one held across a later ring goes through the group again.
+ */
+static void
+test_lease_needs_quorum(void **state)
+{
+	struct bus b;
+	struct bus_node *a, *c;
+	struct ike_sa_state st;
+	uint32_t out;
+
+	(void)state;
+	two_nodes(&b, &a, &c);
+	assert_int_equal(sync_synth_sa(&st, 3, 2), 0);
+	out = st.child[0].spi_out;
+	sync_ike_changed(a->s, &st, IKE_CH_ESTABLISHED, 1);
+	ike_sa_state_clear(&st);
+	bus_run(&b);
+	/* a new ring, its quorum not confirmed yet: delivered, held */
+	sync_ring(a->s, 1, 999);
+	assert_int_equal(sync_lease_request(a->s, out, 4096), 0);
+	bus_run(&b);
+	assert_int_equal(a->leases, 0);
+	sync_quorum(a->s, true, 1, 999);
+	assert_int_equal(a->leases, 1);
+	assert_int_equal(a->lease_limit, 4096);
+	/* held in ring 1001, then ring 1002 is confirmed: not granted, sent again, granted */
+	sync_ring(a->s, 1, 1001);
+	assert_int_equal(sync_lease_request(a->s, out, 8192), 0);
+	bus_run(&b);
+	sync_ring(a->s, 1, 1002);
+	sync_quorum(a->s, true, 1, 1002);
+	assert_int_equal(a->leases, 1);
+	bus_run(&b);
+	assert_int_equal(a->leases, 2);
+	assert_int_equal(a->lease_limit, 8192);
+	/* a cut: delivered alone, the callback says not quorate: never granted, stepped down */
+	sync_ring(a->s, 1, 1003);
+	assert_int_equal(sync_lease_request(a->s, out, 12288), 0);
+	bus_run(&b);
+	sync_quorum(a->s, false, 1, 1003);
+	bus_run(&b);
+	assert_int_equal(sync_role(a->s), HA_ROLE_FAULTED);
+	assert_int_equal(a->leases, 2);
+	assert_int_equal(a->lease_limit, 8192);
+	bus_fini(&b);
+}
+
+/*
+ * A partition as corosync reports it: CPG says the peer left with its node (NODEDOWN) before
+ * the new ring and its quorum callback. Until a quorum callback without the peer comes, the
+ * standby must not elect itself on the old ring's quorum (docs/faults.md); the callback then
+ * decides: quorate (the peer is really gone) takes over, not quorate (the losing half) faults.
+ */
+static void
+view_peer_down(struct bus_node *n, const struct bus_node *gone)
+{
+	struct sync_member self = {n->id, n->pid, false};
+	struct sync_member left = {gone->id, gone->pid, true};
+	struct sync_view v = {.members = &self,
+	                      .nmembers = 1,
+	                      .left = &left,
+	                      .nleft = 1,
+	                      .joined = NULL,
+	                      .njoined = 0};
+
+	sync_view(n->s, &v);
+}
+
+static void
+test_node_down_waits_for_quorum(void **state)
+{
+	struct bus b;
+	struct bus_node *a, *c;
+	uint32_t only_c, only_a;
+
+	(void)state;
+	/* the winning half: the standby takes over once the callback confirms */
+	two_nodes(&b, &a, &c);
+	only_c = c->id;
+	view_peer_down(c, a);
+	assert_int_equal(sync_role(c->s), HA_ROLE_STANDBY);
+	sync_ring(c->s, 2, 700);
+	assert_int_equal(sync_role(c->s), HA_ROLE_STANDBY);
+	sync_quorum_members(c->s, &only_c, 1);
+	sync_quorum(c->s, true, 2, 700);
+	assert_int_equal(sync_role(c->s), HA_ROLE_ACTIVE);
+	bus_fini(&b);
+
+	/* the losing half: never active, faulted on the callback */
+	two_nodes(&b, &a, &c);
+	only_c = c->id;
+	view_peer_down(c, a);
+	sync_ring(c->s, 2, 800);
+	assert_int_equal(sync_role(c->s), HA_ROLE_STANDBY);
+	sync_quorum_members(c->s, &only_c, 1);
+	sync_quorum(c->s, false, 2, 800);
+	assert_int_equal(sync_role(c->s), HA_ROLE_FAULTED);
+	bus_fini(&b);
+
+	/* the callback came first (another order): the view decides at once */
+	two_nodes(&b, &a, &c);
+	only_a = a->id;
+	sync_ring(a->s, 1, 900);
+	sync_quorum_members(a->s, &only_a, 1);
+	sync_quorum(a->s, true, 1, 900);
+	view_peer_down(a, c);
+	assert_int_equal(sync_role(a->s), HA_ROLE_ACTIVE);
+	bus_fini(&b);
+}
+
 /* ---- joins and snapshots ------------------------------------------------------------------ */
 
 static void
@@ -702,6 +815,8 @@ main(void)
 	        cmocka_unit_test(test_create_update_msgid_delete),
 	        cmocka_unit_test(test_sync_before_send_needs_quorum),
 	        cmocka_unit_test(test_leases),
+	        cmocka_unit_test(test_lease_needs_quorum),
+	        cmocka_unit_test(test_node_down_waits_for_quorum),
 	        cmocka_unit_test(test_join_mid_stream),
 	        cmocka_unit_test(test_sender_leaves_mid_snapshot),
 	        cmocka_unit_test(test_joiner_leaves_mid_snapshot),
