@@ -1,8 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * tandemd's event stream (tandemd_events.h): log line, control-socket subscribers, counters.
- * The counters are process-wide (one daemon per process).
- */
+/* tandemd's event stream (tandemd_events.h): log line, control-socket subscribers, counters. */
 #define LOG_SUBSYS "event"
 #include "tandemd_events.h"
 
@@ -26,10 +23,6 @@ static const char *const ev_failover_names[TANDEMD_FAILOVER_CLASSES] = {
         "other",
 };
 
-static uint64_t ev_seq;
-static uint64_t ev_counts[TEV_KIND_COUNT];
-static uint64_t ev_failovers[TANDEMD_FAILOVER_CLASSES];
-
 const char *
 tandemd_ev_kind_name(enum tandemd_ev_kind k)
 {
@@ -37,9 +30,9 @@ tandemd_ev_kind_name(enum tandemd_ev_kind k)
 }
 
 uint64_t
-tandemd_events_count(enum tandemd_ev_kind k)
+tandemd_events_count(const struct tandemd *d, enum tandemd_ev_kind k)
 {
-	return (unsigned)k < TEV_KIND_COUNT ? ev_counts[k] : 0;
+	return (unsigned)k < TEV_KIND_COUNT ? d->ev.kinds[k] : 0;
 }
 
 const char *
@@ -49,9 +42,9 @@ tandemd_failover_class_name(unsigned i)
 }
 
 uint64_t
-tandemd_failovers(unsigned i)
+tandemd_failovers(const struct tandemd *d, unsigned i)
 {
-	return i < TANDEMD_FAILOVER_CLASSES ? ev_failovers[i] : 0;
+	return i < TANDEMD_FAILOVER_CLASSES ? d->ev.failovers[i] : 0;
 }
 
 unsigned
@@ -75,11 +68,11 @@ tandemd_event(struct tandemd *d, enum tandemd_ev_kind kind, const char *subject,
 	char took[40] = "";
 	va_list ap;
 
-	if ((unsigned)kind >= TEV_KIND_COUNT)
+	if (!d || (unsigned)kind >= TEV_KIND_COUNT)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	clock_gettime(CLOCK_REALTIME, &now);
-	ev.seq = ++ev_seq;
+	ev.seq = ++d->ev.seq;
 	ev.at_unix_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	snprintf(ev.kind, sizeof(ev.kind), "%s", ev_kind_names[kind]);
 	snprintf(ev.subject, sizeof(ev.subject), "%s", subject ? subject : "");
@@ -89,14 +82,14 @@ tandemd_event(struct tandemd *d, enum tandemd_ev_kind kind, const char *subject,
 	vsnprintf(ev.reason, sizeof(ev.reason), reason_fmt, ap);
 	va_end(ap);
 	ev.duration_ms = duration_ms;
-	ev_counts[kind]++;
-	if (kind == TEV_FAILOVER)
-		ev_failovers[tandemd_failover_classify(ev.reason)]++;
+	d->ev.kinds[kind]++;
+	for (unsigned i = 0; kind == TEV_FAILOVER && i < TANDEMD_FAILOVER_CLASSES; i++)
+		if (strcmp(ev.state, ev_failover_names[i]) == 0) /* state is the class */
+			d->ev.failovers[i]++;
 	if (kind == TEV_FAILOVER)
 		snprintf(took, sizeof(took), " in %llu ms", (unsigned long long)duration_ms);
 	log_info("event: %s %s %s%s%s%s%s%s%s", ev.kind, ev.subject, ev.state, took,
 	         ev.detail[0] ? " (" : "", ev.detail, ev.detail[0] ? ")" : "",
 	         ev.reason[0] ? ": " : "", ev.reason);
-	if (d)
-		ctl_server_publish(d->ctl, &ev);
+	ctl_server_publish(d->ctl, &ev);
 }

@@ -28,6 +28,15 @@ enum tandemd_ev_kind {
 
 const char *tandemd_ev_kind_name(enum tandemd_ev_kind k);
 
+#define TANDEMD_FAILOVER_CLASSES 3
+
+/* What the daemon counts of its events (a member of struct tandemd). */
+struct tandemd_ev_counters {
+	uint64_t seq;                                 /* the last event's number */
+	uint64_t kinds[TEV_KIND_COUNT];               /* events by kind */
+	uint64_t failovers[TANDEMD_FAILOVER_CLASSES]; /* failover events by class */
+};
+
 /*
  * Emits one event. detail may be NULL; reason is a printf format. Strings are copied (cut
  * to the Event's limits). Safe to call before the control socket exists (then only logged
@@ -38,16 +47,15 @@ void tandemd_event(struct tandemd *d, enum tandemd_ev_kind kind, const char *sub
                    const char *reason_fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* Events emitted since start, by kind (for the metrics endpoint). */
-uint64_t tandemd_events_count(enum tandemd_ev_kind k);
+uint64_t tandemd_events_count(const struct tandemd *d, enum tandemd_ev_kind k);
 
 /*
  * Failovers (this node became active while another node had been, or by switchover) by
  * class: "active_left", "switchover", "other". The last takeover's time is kept by the
  * replication host (tandemd_sync.c).
  */
-#define TANDEMD_FAILOVER_CLASSES 3
 const char *tandemd_failover_class_name(unsigned i);
-uint64_t tandemd_failovers(unsigned i);
+uint64_t tandemd_failovers(const struct tandemd *d, unsigned i);
 /* Classifies a role layer's `why` into one of the classes above (its index). */
 unsigned tandemd_failover_classify(const char *why);
 

@@ -684,6 +684,7 @@ tandemd_ha_walk_routes(const struct tandemd *d,
 		const struct ha_route *hr = &ha->routes[i];
 		struct tandemd_ha_route_info r = {
 		        .prefix = hr->prefix,
+		        .context = hr->ctx,
 		        .interface = hr->ifname,
 		        .tunnel = hr->tunnel,
 		        .device = hr->dev,

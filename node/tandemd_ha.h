@@ -53,7 +53,7 @@ void tandemd_ha_tunnel_changed(struct tandemd *d, const char *tunnel, bool up, c
 
 /* One configured route as the HA layer sees it; strings are borrowed for the call. */
 struct tandemd_ha_route_info {
-	const char *prefix, *interface, *tunnel, *device;
+	const char *prefix, *context, *interface, *tunnel, *device;
 	uint32_t metric;
 	bool managed;   /* on a tunnel interface: tandemd installs and withdraws it */
 	bool installed; /* the kernel holds it now */

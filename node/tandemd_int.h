@@ -13,6 +13,7 @@
 #include "node/config/cfg.h"
 #include "node/ctl/ctl_codec.h"
 #include "node/tandemd.h"
+#include "node/tandemd_events.h"
 
 struct event;
 struct event_base;
@@ -21,6 +22,7 @@ struct eng_sup;
 struct tandemd_ike;
 struct tandemd_sync;
 struct tandemd_ha;
+struct tandemd_metrics;
 
 struct tandemd {
 	struct tandemd_opts opts;
@@ -40,7 +42,9 @@ struct tandemd {
 	struct tandemd_ike *ike;   /* IKE engine and its sockets (tandemd_ike.c) */
 	struct tandemd_sync *sync; /* replication over corosync (tandemd_sync.c); NULL alone */
 	struct tandemd_ha *ha;     /* VIPs and routes by cost (tandemd_ha.c) */
-	bool ready_sent;           /* sd_notify READY=1 went out (tandemd_notify_ready) */
+	struct tandemd_metrics *metrics; /* Prometheus endpoint (tandemd_metrics.c); NULL: off */
+	struct tandemd_ev_counters ev;   /* events emitted (tandemd_events.c) */
+	bool ready_sent;                 /* sd_notify READY=1 went out (tandemd_notify_ready) */
 };
 
 /*

@@ -51,9 +51,6 @@ struct tandemd_metrics {
 	uint64_t scrapes, renders;
 };
 
-/* One instance per daemon, reached through the daemon (tandemd_int.h has no member for it). */
-static struct tandemd_metrics *met_of;
-
 /* ---- text helpers ------------------------------------------------------------------------ */
 
 static void
@@ -215,23 +212,26 @@ met_route_fn(void *arg, const struct tandemd_ha_route_info *r)
 	}
 	if (strcmp(m->family, "tandem_route_installed") == 0)
 		met_u64(o, m->family,
-		        L("prefix", r->prefix, "interface", r->interface, "tunnel", r->tunnel,
-		          "role",
+		        L("prefix", r->prefix, "context", r->context, "interface", r->interface,
+		          "tunnel", r->tunnel, "role",
 		          !r->managed    ? "unmanaged"
 		          : r->preferred ? "preferred"
 		                         : "backup"),
 		        r->installed);
 	else if (strcmp(m->family, "tandem_route_cost") == 0)
 		met_u64(o, m->family,
-		        L("prefix", r->prefix, "interface", r->interface, "tunnel", r->tunnel),
+		        L("prefix", r->prefix, "context", r->context, "interface", r->interface,
+		          "tunnel", r->tunnel),
 		        r->metric);
 	else if (strcmp(m->family, "tandem_route_carrier") == 0)
 		met_u64(o, m->family,
-		        L("prefix", r->prefix, "interface", r->interface, "tunnel", r->tunnel),
+		        L("prefix", r->prefix, "context", r->context, "interface", r->interface,
+		          "tunnel", r->tunnel),
 		        r->carrier);
 	else if (strcmp(m->family, "tandem_route_last_change_time_seconds") == 0)
 		met_u64(o, m->family,
-		        L("prefix", r->prefix, "interface", r->interface, "tunnel", r->tunnel),
+		        L("prefix", r->prefix, "context", r->context, "interface", r->interface,
+		          "tunnel", r->tunnel),
 		        (uint64_t)(r->changed_unix > 0 ? r->changed_unix : 0));
 }
 
@@ -553,7 +553,7 @@ met_sync(struct tandemd *d, struct buf *o)
 	           "group; switchover: planned; other).");
 	for (unsigned i = 0; i < TANDEMD_FAILOVER_CLASSES; i++)
 		met_u64(o, "tandem_failovers_total", L("reason", tandemd_failover_class_name(i)),
-		        tandemd_failovers(i));
+		        tandemd_failovers(d, i));
 	met_family(o, "tandem_last_takeover_duration_seconds", "gauge",
 	           "How long this node's last takeover took (standby SAs live, addresses "
 	           "moved); 0 if it never took over.");
@@ -566,7 +566,7 @@ met_sync(struct tandemd *d, struct buf *o)
 static void
 met_events(struct tandemd *d, struct buf *o)
 {
-	struct tandemd_metrics *m = met_of;
+	struct tandemd_metrics *m = d->metrics;
 	unsigned subs = 0;
 	uint64_t dropped = 0;
 
@@ -574,7 +574,7 @@ met_events(struct tandemd *d, struct buf *o)
 	           "Events emitted (the same as `hactl monitor` shows and the log has), by kind.");
 	for (int k = 0; k < TEV_KIND_COUNT; k++)
 		met_u64(o, "tandem_events_total", L("kind", tandemd_ev_kind_name(k)),
-		        tandemd_events_count(k));
+		        tandemd_events_count(d, k));
 	ctl_server_mon_stats(d->ctl, &subs, &dropped);
 	met_family(o, "tandem_monitor_subscribers", "gauge", "Clients running `hactl monitor`.");
 	met_u64(o, "tandem_monitor_subscribers", NULL, subs);
@@ -606,8 +606,9 @@ static void
 met_http(struct evhttp_request *req, void *arg)
 {
 	struct tandemd *d = arg;
-	struct tandemd_metrics *m = met_of;
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	struct tandemd_metrics *m = d->metrics;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	struct evbuffer *body;
 	uint64_t now = clk_mono_ms();
 
@@ -659,7 +660,7 @@ met_stop(struct tandemd_metrics *m)
 int
 tandemd_metrics_apply(struct tandemd *d)
 {
-	struct tandemd_metrics *m = met_of;
+	struct tandemd_metrics *m = d->metrics;
 	const struct cfg *cfg = d->cfg;
 	char a[64];
 
@@ -675,7 +676,7 @@ tandemd_metrics_apply(struct tandemd *d)
 		if (!m)
 			return -ENOMEM;
 		buf_init(&m->page, false);
-		met_of = m;
+		d->metrics = m;
 	}
 	if (m->http && m->port == cfg->metrics_port &&
 	    memcmp(&m->addr, &cfg->metrics_addr, sizeof(m->addr)) == 0)
@@ -711,13 +712,12 @@ tandemd_metrics_apply(struct tandemd *d)
 void
 tandemd_metrics_free(struct tandemd *d)
 {
-	struct tandemd_metrics *m = met_of;
+	struct tandemd_metrics *m = d->metrics;
 
-	(void)d;
 	if (!m)
 		return;
 	met_stop(m);
 	buf_fini(&m->page);
 	free(m);
-	met_of = NULL;
+	d->metrics = NULL;
 }

@@ -155,7 +155,7 @@ lab_swanctl br --initiate --child tun2 >/dev/null 2>&1 || true
 both_up() { [[ $(metric 'tandem_tunnel_up{tunnel="Tun-1"}') == 1 && $(metric 'tandem_tunnel_up{tunnel="Tun-2"}') == 1 ]]; }
 check "both tunnels up (tandem_tunnel_up)" lab_wait_until 20 both_up
 both_installed() {
-	[[ $(metric 'tandem_route_carrier{prefix="'"$LAB_BLAN_NET"'",interface="TI-1",tunnel="Tun-1"}') == 1 ]]
+	[[ $(metric 'tandem_route_carrier{prefix="'"$LAB_BLAN_NET"'",context="C1",interface="TI-1",tunnel="Tun-1"}') == 1 ]]
 }
 check "Tun-1 carries $LAB_BLAN_NET (tandem_route_carrier)" lab_wait_until 10 both_installed
 lab_exec_plain hc ping -q -c 5 -i 0.1 -W 2 "$LAB_HB_ADDR" >/dev/null || true
