@@ -32,7 +32,7 @@
 
 /* What this build does not do yet; `hactl status` says so plainly. */
 static const char *const tandemd_not_built[] = {
-        "deploy: Debian package, systemd unit, Ansible roles, metrics endpoint",
+        "deploy: Debian package, systemd unit, Ansible roles",
         "arbiter: corosync-qdevice/qnetd tie-breaker for a pair, fencing of a stale active",
         NULL,
 };
