@@ -356,7 +356,7 @@ met_ike(struct tandemd *d, struct buf *o)
 	for (int r = 0; r < IKE_REJ_COUNT; r++) {
 		const struct ike_reject_info *ri = ike_reject_info((enum ike_reject)r);
 
-		if (ri && ri->counter)
+		if (ri && ri->counter && strcmp(ri->counter, "none") != 0) /* 0: accepted */
 			met_u64(o, "tandem_ike_rejected_messages_total", L("reason", ri->counter),
 			        st.rejected[r]);
 	}
@@ -581,7 +581,9 @@ met_events(struct tandemd *d, struct buf *o)
 	met_family(o, "tandem_monitor_dropped_events_total", "counter",
 	           "Events lost by `hactl monitor` clients that read too slowly.");
 	met_u64(o, "tandem_monitor_dropped_events_total", NULL, dropped);
-	met_family(o, "tandem_metrics_scrapes_total", "counter", "GET /metrics served.");
+	/* as of this page's render (a page is reused for 500 ms) */
+	met_family(o, "tandem_metrics_scrapes_total", "counter",
+	           "GET /metrics served, as of this page's render.");
 	met_u64(o, "tandem_metrics_scrapes_total", NULL, m ? m->scrapes : 0);
 	met_family(o, "tandem_metrics_renders_total", "counter",
 	           "Pages rendered (a page is reused for 500 ms).");
