@@ -29,7 +29,7 @@
  * A subscriber's events wait in a ring of CTL_MON_QUEUE; they go to the socket only while
  * less than CTL_MON_OUT_MAX bytes wait there. A client that does not keep up loses the oldest
  * (counted, and told in the next event's `dropped`): tandemd never blocks on it and never
- * holds more than about 40 KiB + 32 KiB for it.
+ * holds more than about 55 KiB (the ring) + 32 KiB for it.
  */
 #define CTL_MON_QUEUE   128
 #define CTL_MON_OUT_MAX (32u * 1024u)
