@@ -4,7 +4,8 @@
 # (docs/replication.md): (1) latency from "SA published on the active" to "SA applied on the
 # standby", p50/p99 over COUNT SAs (default 2000 at 1000/s), and what sync-before-send waits
 # (own change -> delivered back); (2) bulk resync of 10,000 and 100,000 synthetic SAs to a
-# joining node: time, bytes, memory per SA on the standby. Needs root and a build tree
+# joining node: time, bytes, memory per SA on the standby (the joiner imports every SA into a
+# standby IKE engine as tandemd does; IKE=0: the replicated store only). Needs root and a build tree
 # (TANDEM_BUILD, default <repo>/build). Prints the figures; exit 1 if a run failed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,6 +18,7 @@ COUNT=${COUNT:-2000}
 RATE=${RATE:-1000}
 SIZES=${SIZES:-"10000 100000"}
 CHUNK=${CHUNK:-0} # snapshot chunk bytes (0: the default)
+IKE=${IKE:-1}     # 1: the joiner imports every SA into a standby IKE engine, as tandemd does
 
 lab_init
 lab_topology_up 2
@@ -53,7 +55,8 @@ for n in $SIZES; do
 		--mode active --preload "$n" --linger 120 --chunk-bytes "$CHUNK"
 	lab_wait_until 90 grep -q preloaded "$D/pre-$n.log" || { echo "preload of $n failed"; exit 1; }
 	grep preloaded "$D/pre-$n.log"
-	lab_exec gw2 "$BENCH" --node-id 2 --group "sb-$n" --mode join --timeout 60 2>"$D/join-$n.err" ||
+	lab_exec gw2 "$BENCH" --node-id 2 --group "sb-$n" --mode join --timeout 60 --ike "$IKE" \
+		2>"$D/join-$n.err" ||
 		echo "join of $n failed"
 	lab_stop "sb-active-$n" # SIGTERM: it prints its figures
 	grep -h "CPU" "$D/pre-$n.log" || true

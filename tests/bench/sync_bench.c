@@ -49,6 +49,7 @@ struct bench {
 	/* standby / join */
 	uint64_t *t_applied;
 	unsigned applied;
+	struct ike_engine *ike; /* --ike 1: a standby IKE engine the SAs are imported into */
 	uint64_t t_link, t_synced;
 	double cpu_link;
 	size_t rss_before;
@@ -92,6 +93,86 @@ static uint64_t
 seed_of(uint64_t spi_i)
 {
 	return (spi_i - 0x1000000000000001ull) / 2;
+}
+
+/* ---- a standby IKE engine (--ike): SAs are imported into it as in tandemd ---------------- */
+
+static void
+io_send(void *arg, const struct sockaddr_storage *local, const struct sockaddr_storage *remote,
+        const uint8_t *p, size_t len, uint64_t commit)
+{
+	(void)arg;
+	(void)local;
+	(void)remote;
+	(void)p;
+	(void)len;
+	(void)commit;
+}
+
+static void
+io_random(void *arg, uint8_t *p, size_t len)
+{
+	(void)arg;
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 131u + 7u);
+}
+
+static int
+io_install(void *arg, const struct esp_sa_params *p)
+{
+	(void)arg;
+	(void)p;
+	return 0;
+}
+
+static void
+io_delete(void *arg, uint32_t spi, bool inbound)
+{
+	(void)arg;
+	(void)spi;
+	(void)inbound;
+}
+
+static void
+obs_changed(void *arg, const struct ike_sa_state *st, enum ike_change what, uint64_t commit)
+{
+	(void)arg;
+	(void)st;
+	(void)what;
+	(void)commit;
+}
+
+static void
+obs_tunnel(void *arg, const char *tunnel, bool up, const char *reason)
+{
+	(void)arg;
+	(void)tunnel;
+	(void)up;
+	(void)reason;
+}
+
+static struct ike_engine *
+standby_engine(void)
+{
+	static const struct ike_io io = {io_send, io_random, io_install, io_delete};
+	static const struct ike_observer obs = {obs_changed, obs_tunnel};
+	static const struct ike_engine_opts eo = {30, 1000, 6, 60000};
+	struct ike_engine *e = NULL;
+	struct timespec ts;
+
+	if (ike_engine_new(&eo, &io, NULL, &obs, NULL, &e))
+		return NULL;
+	ike_engine_set_standby(e, true);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ike_engine_set_wallclock(e, (int64_t)ts.tv_sec * 1000, clk_mono_ms());
+	return e;
+}
+
+static void
+count_sa(void *arg, const struct ike_sa_state *st)
+{
+	(void)st;
+	(*(size_t *)arg)++;
 }
 
 /* ---- host ---------------------------------------------------------------------------------- */
@@ -278,6 +359,12 @@ check_join(struct bench *b)
 		       st.store_sas ? (double)(rss - b->rss_before) / (double)st.store_sas : 0.0,
 		       sync_mem(b->s),
 		       st.store_sas ? (double)sync_mem(b->s) / (double)st.store_sas : 0.0);
+		if (b->ike) {
+			size_t n = 0;
+
+			ike_engine_walk(b->ike, count_sa, &n);
+			printf("join: the standby IKE engine holds %zu imported IKE SAs\n", n);
+		}
 		fflush(stdout);
 		event_base_loopbreak(b->base);
 	}
@@ -382,6 +469,8 @@ main(int argc, char **argv)
 			b.linger_s = (unsigned)strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--out"))
 			out = argv[i + 1];
+		else if (!strcmp(argv[i], "--ike"))
+			b.ike = strtoul(argv[i + 1], NULL, 0) ? standby_engine() : NULL;
 		else if (!strcmp(argv[i], "--chunk-bytes"))
 			o.chunk_max_bytes = strtoul(argv[i + 1], NULL, 0);
 		else if (!strcmp(argv[i], "--timeout"))
@@ -410,7 +499,7 @@ main(int argc, char **argv)
 	b.rss_before = rss_bytes();
 	b.t_start = now_ns();
 	if (sync_cpg_new(b.base, group, node_id, &b.cpg) ||
-	    sync_new(&o, sync_cpg_transport(), b.cpg, &host, &b, NULL, &b.s))
+	    sync_new(&o, sync_cpg_transport(), b.cpg, &host, &b, b.ike, &b.s))
 		return 1;
 	b.tick = evtimer_new(b.base, on_tick, &b);
 	b.pub = evtimer_new(b.base, on_pub, &b);
@@ -456,6 +545,7 @@ main(int argc, char **argv)
 	if (b.sig)
 		event_free(b.sig);
 	event_base_free(b.base);
+	ike_engine_free(b.ike);
 	free(b.t_pub);
 	free(b.t_safe);
 	free(b.t_applied);
