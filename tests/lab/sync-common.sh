@@ -5,18 +5,8 @@
 # to the strongSwan branch runs from the WAN VIP, checks that print ok/FAIL, and the state
 # comparison across nodes (hactl --json, keys compared by digest only, never printed).
 
-exec 3>&1
-fails=0
-pass() { printf 'ok   - %s\n' "$*" >&3; }
-fail() {
-	printf 'FAIL - %s\n' "$*" >&3
-	fails=$((fails + 1))
-}
-check() { # check "what" cmd...
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
+# shellcheck source=lib/lab-check.sh
+source "$here/lib/lab-check.sh"
 
 # sync_conf FILE NODES: the configuration every node loads: lab_tandem_gw_conf's tunnel, from
 # the WAN VIP, responder-only (the branch initiates), and a cluster block gw1..gwNODES.

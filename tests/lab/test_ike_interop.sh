@@ -12,18 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/lab.sh"
 [[ $(id -u) -eq 0 ]] || exit 77
 
-exec 3>&1
-fails=0
-pass() { printf 'ok   - %s\n' "$*" >&3; }
-fail() {
-	printf 'FAIL - %s\n' "$*" >&3
-	fails=$((fails + 1))
-}
-check() { # check "what" cmd...
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
+# shellcheck source=lib/lab-check.sh
+source "$here/lib/lab-check.sh"
 
 # the branch logs its IKE keys (ike 4) so tshark can decrypt what tandem sent (see the end)
 export LAB_CHARON_LOG="default=1 ike=4 knl=1 esp=2 cfg=1 net=1 enc=0"

@@ -22,18 +22,8 @@ command -v promtool >/dev/null && command -v prometheus >/dev/null || {
 	exit 77
 }
 
-exec 3>&1
-fails=0
-pass() { printf 'ok   - %s\n' "$*" >&3; }
-fail() {
-	printf 'FAIL - %s\n' "$*" >&3
-	fails=$((fails + 1))
-}
-check() { # check "what" cmd...
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
+# shellcheck source=lib/lab-check.sh
+source "$here/lib/lab-check.sh"
 
 lab_init
 lab_topology_up 1
