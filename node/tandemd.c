@@ -169,6 +169,7 @@ tandemd_ctl_status(struct tandemd *d, struct buf *resp)
 		tandemd_sync_status(d, mismatch, sizeof(mismatch), &st.quorate);
 		st.config_mismatch = mismatch;
 		st.fault = tandemd_sync_fault(d);
+		st.setup_known = tandemd_sync_arbiter(d, &st.arbiter, &st.split_brain_risk);
 	}
 	return ctl_encode_status(&st, resp);
 }

@@ -422,6 +422,20 @@ tandemd_sync_status(const struct tandemd *d, char *mismatch, size_t cap, bool *q
 	*quorate = st.quorate && st.quorum_current;
 }
 
+bool
+tandemd_sync_arbiter(const struct tandemd *d, bool *arbiter, bool *risk)
+{
+	struct sync_stats st;
+
+	*arbiter = *risk = false;
+	if (!d->sync)
+		return false;
+	sync_stats(d->sync->s, &st);
+	*arbiter = st.arbiter;
+	*risk = st.split_brain_risk;
+	return st.setup_known;
+}
+
 /* ---- hactl ----------------------------------------------------------------------------------- */
 
 struct nodes_ctx {
@@ -500,6 +514,10 @@ ts_show_cluster(struct tandemd *d, struct buf *resp)
 	cl.members = (uint32_t)st.members;
 	cl.elected = st.elected;
 	cl.config_mismatch = c->mismatch;
+	cl.setup_known = st.setup_known;
+	cl.arbiter = st.arbiter;
+	cl.split_brain_risk = st.split_brain_risk;
+	cl.quorum_nodes = st.quorum_nodes;
 	cl.nodes = c->n;
 	cl.nnodes = c->count;
 	cl.takeover_unix_ms = ts->takeover_unix_ms;

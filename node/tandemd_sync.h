@@ -64,6 +64,9 @@ const char *tandemd_sync_role_str(const struct tandemd *d);
 /* For hactl status: nodes whose configuration digest differs from ours ("" if none), and
  * whether this node is quorate. */
 void tandemd_sync_status(const struct tandemd *d, char *mismatch, size_t cap, bool *quorate);
+/* corosync's quorum set-up: false when not read yet; else *arbiter (a quorum device votes)
+ * and *risk (two nodes without an arbiter: split brain on a cut sync link). */
+bool tandemd_sync_arbiter(const struct tandemd *d, bool *arbiter, bool *risk);
 
 /* Why the node is faulted or starting ("" otherwise, and without a cluster). */
 const char *tandemd_sync_fault(const struct tandemd *d);

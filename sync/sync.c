@@ -186,6 +186,16 @@ in_quorum_members(const struct sync *s, uint32_t id)
 }
 
 void
+sync_quorum_setup(struct sync *s, bool device, bool two_node, uint32_t nodes)
+{
+	s->st.setup_known = true;
+	s->st.arbiter = device;
+	s->st.two_node = two_node;
+	s->st.quorum_nodes = nodes;
+	s->st.split_brain_risk = nodes == 2 && !device;
+}
+
+void
 sync_quorum_members(struct sync *s, const uint32_t *ids, size_t n)
 {
 	if (n > SYNC_QMEMBERS_MAX)

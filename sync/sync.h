@@ -92,6 +92,9 @@ struct sync_view {
 /* The group delivered a message (in the total order). */
 void sync_deliver(struct sync *s, uint32_t nodeid, uint32_t pid, const uint8_t *p, size_t len);
 void sync_view(struct sync *s, const struct sync_view *v);
+/* corosync's quorum set-up, read when connecting: an arbiter (quorum device) votes or not,
+ * two_node, nodes in the nodelist. */
+void sync_quorum_setup(struct sync *s, bool device, bool two_node, uint32_t nodes);
 /* The node ids of the membership the last quorum callback was for (before sync_quorum). */
 void sync_quorum_members(struct sync *s, const uint32_t *ids, size_t n);
 /* The totem ring changed (CPG's totem confchg). */
@@ -177,6 +180,11 @@ struct sync_stats {
 	size_t members;
 	uint32_t elected;
 	uint64_t role_changes;
+	/* corosync's quorum set-up (setup_known: read since the last connection) */
+	bool setup_known, arbiter, two_node;
+	uint32_t quorum_nodes;
+	/* two nodes and no arbiter: a cut sync link leaves both halves quorate (both active) */
+	bool split_brain_risk;
 };
 void sync_stats(const struct sync *s, struct sync_stats *out);
 /* SHA-256 of the store (sync_store_digest). Returns 0 or -ENOMEM. */

@@ -368,6 +368,13 @@ cpg_connect(struct sync_cpg *c)
 	}
 	c->joined = true;
 	c->st.connected = true;
+	{
+		struct sync_quorum_setup qs;
+
+		sync_quorum_setup_get(c->q, &qs);
+		if (qs.known)
+			sync_quorum_setup(c->s, qs.device, qs.two_node, qs.nodes);
+	}
 	if (c->ever_connected)
 		c->st.reconnects++;
 	c->ever_connected = true;

@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <corosync/cmap.h>
 #include <corosync/corotypes.h>
 #include <corosync/quorum.h>
 #include <event2/event.h>
@@ -20,7 +22,44 @@ struct sync_quorum {
 	struct sync_quorum_cb cb;
 	void *arg;
 	bool failed;
+	struct sync_quorum_setup setup;
 };
+
+/*
+ * Whether an arbiter votes and how many nodes corosync knows: a pair with neither a device
+ * nor more nodes keeps quorum on both halves of a cut (TESTBED.md, docs/faults.md).
+ */
+static void
+q_setup_read(struct sync_quorum_setup *out)
+{
+	cmap_handle_t h;
+	cmap_iter_handle_t it;
+	char key[CMAP_KEYNAME_MAXLEN + 1], *model = NULL;
+	size_t len;
+	cmap_value_types_t type;
+	uint8_t two = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (cmap_initialize(&h) != CS_OK)
+		return;
+	out->known = true;
+	if (cmap_get_string(h, "quorum.device.model", &model) == CS_OK) {
+		out->device = model && *model;
+		free(model);
+	}
+	if (cmap_get_uint8(h, "quorum.two_node", &two) == CS_OK)
+		out->two_node = two != 0;
+	if (cmap_iter_init(h, "nodelist.node.", &it) == CS_OK) {
+		while (cmap_iter_next(h, it, key, &len, &type) == CS_OK) {
+			size_t n = strlen(key);
+
+			if (n > 7 && strcmp(key + n - 7, ".nodeid") == 0)
+				out->nodes++;
+		}
+		(void)cmap_iter_finalize(h, it);
+	}
+	(void)cmap_finalize(h);
+}
 
 static void
 q_notify(quorum_handle_t h, uint32_t quorate, struct quorum_ring_id ring, uint32_t n,
@@ -75,6 +114,11 @@ sync_quorum_open(struct event_base *base, const struct sync_quorum_cb *cb, void 
 	}
 	if (!type)
 		log_warnx("corosync has no quorum provider: every membership counts as quorate");
+	q_setup_read(&q->setup);
+	if (q->setup.known && q->setup.nodes == 2 && !q->setup.device)
+		log_warnx(
+		        "WARNING: two nodes without an arbiter (no quorum device): a cut sync link "
+		        "makes both halves active (docs/faults.md)");
 	if (quorum_fd_get(q->h, &fd) != CS_OK ||
 	    quorum_trackstart(q->h, CS_TRACK_CHANGES | CS_TRACK_CURRENT) != CS_OK) {
 		quorum_finalize(q->h);
@@ -88,6 +132,12 @@ sync_quorum_open(struct event_base *base, const struct sync_quorum_cb *cb, void 
 	}
 	*out = q;
 	return 0;
+}
+
+void
+sync_quorum_setup_get(const struct sync_quorum *q, struct sync_quorum_setup *out)
+{
+	*out = q->setup;
 }
 
 void

@@ -22,10 +22,20 @@ struct sync_quorum_cb {
 	void (*failed)(void *arg);
 };
 
+/* How corosync's quorum is set up (cmap, read when connecting). */
+struct sync_quorum_setup {
+	bool known;     /* cmap answered */
+	bool device;    /* quorum.device.model is set: an arbiter (corosync-qdevice) votes */
+	bool two_node;  /* quorum.two_node: 1 */
+	uint32_t nodes; /* nodes in corosync's nodelist */
+};
+
 /* Connects and starts tracking. Returns 0, -ENOTCONN (corosync not there) or -ENOMEM. */
 int sync_quorum_open(struct event_base *base, const struct sync_quorum_cb *cb, void *arg,
                      struct sync_quorum **out);
 /* NULL-safe. */
 void sync_quorum_close(struct sync_quorum *q);
+/* The set-up read when connecting. */
+void sync_quorum_setup_get(const struct sync_quorum *q, struct sync_quorum_setup *out);
 
 #endif

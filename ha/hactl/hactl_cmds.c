@@ -190,6 +190,10 @@ hactl_render_status(const Tandem__Ctl__V1__Response *r, struct buf *b)
 		buf_printf(b, " (%s)", s->fault);
 	if (s->has_quorate)
 		buf_put_str(b, s->quorate ? ", quorate" : ", NOT QUORATE");
+	if (s->has_split_brain_risk && s->split_brain_risk)
+		buf_put_str(b,
+		            "\nWARNING: two nodes without an arbiter: a cut sync link makes both "
+		            "halves active (docs/faults.md)");
 	buf_put_str(b, "\nuptime          ");
 	hactl_fmt_duration(b, s->uptime_sec);
 	buf_printf(b, "\nversion         tandem %s, pid %u\n", s->version ? s->version : "?",

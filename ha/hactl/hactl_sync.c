@@ -34,6 +34,12 @@ render_cluster(const Tandem__Ctl__V1__Response *resp, struct buf *b)
 		buf_printf(b, "node %u\n", c->elected);
 	else
 		buf_put_str(b, "none\n");
+	if (c->has_split_brain_risk && c->split_brain_risk)
+		buf_put_str(b, "WARNING: two nodes without an arbiter: a cut sync link makes both "
+		               "halves active (docs/faults.md)\n");
+	else if (c->has_arbiter)
+		buf_printf(b, "arbiter: %s\n",
+		           c->arbiter ? "corosync-qdevice votes" : "none (more than two nodes)");
 	if (c->config_mismatch)
 		buf_put_str(b,
 		            "CONFIGURATION MISMATCH: nodes with another digest refuse to take over "

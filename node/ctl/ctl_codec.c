@@ -255,6 +255,11 @@ ctl_encode_status(const struct ctl_status *st, struct buf *out)
 		s.config_mismatch =
 		        (char *)(uintptr_t)(st->config_mismatch ? st->config_mismatch : "");
 		s.fault = (char *)(uintptr_t)(st->fault ? st->fault : "");
+		if (st->setup_known) {
+			s.has_arbiter = s.has_split_brain_risk = 1;
+			s.arbiter = st->arbiter;
+			s.split_brain_risk = st->split_brain_risk;
+		}
 	}
 	if (st->last_reload) {
 		tandem__ctl__v1__reload_result__init(&rr);

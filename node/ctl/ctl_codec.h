@@ -102,6 +102,9 @@ struct ctl_status {
 	bool quorate;
 	const char *config_mismatch; /* nodes whose digest differs, "" none */
 	const char *fault;           /* why faulted or starting, "" otherwise */
+	bool setup_known;            /* corosync's quorum set-up read: the two below are set */
+	bool arbiter;                /* a quorum device votes */
+	bool split_brain_risk;       /* two nodes and no arbiter */
 };
 
 /* Each encoder appends one framed Response to out. Return 0 or -ENOMEM. */

@@ -64,6 +64,12 @@ ctl_encode_show_cluster(const struct ctl_cluster *c, struct buf *out)
 	sc.members = c->members;
 	sc.elected = c->elected;
 	sc.config_mismatch = c->config_mismatch;
+	if (c->setup_known) {
+		sc.has_arbiter = sc.has_split_brain_risk = sc.has_quorum_nodes = true;
+		sc.arbiter = c->arbiter;
+		sc.split_brain_risk = c->split_brain_risk;
+		sc.quorum_nodes = c->quorum_nodes;
+	}
 	sc.n_nodes = c->nnodes;
 	sc.nodes = np;
 	if (c->takeover_unix_ms) {

@@ -40,6 +40,8 @@ struct ctl_cluster {
 	uint64_t ring_seq;
 	uint32_t members, elected;
 	bool config_mismatch;
+	bool setup_known, arbiter, split_brain_risk; /* corosync's quorum set-up, when read */
+	uint32_t quorum_nodes;
 	const struct ctl_cluster_node *nodes;
 	size_t nnodes;
 	/* the last takeover by this node (at_unix_ms 0: none) */
