@@ -10,6 +10,9 @@ LAB_TOKEN=${LAB_TOKEN:-1000}
 LAB_CONSENSUS=${LAB_CONSENSUS:-}
 LAB_KNET_PING_INTERVAL=${LAB_KNET_PING_INTERVAL:-200}
 LAB_KNET_PING_TIMEOUT=${LAB_KNET_PING_TIMEOUT:-1000}
+# totem token_retransmits_before_loss_const; empty = corosync's default (4). A lossy sync link
+# needs more: the token is lost when every retransmission of one pass is (docs/faults.md).
+LAB_TOKEN_RETRANSMITS=${LAB_TOKEN_RETRANSMITS:-}
 # Nodes in the corosync nodelist; empty = every gateway of the topology.
 LAB_COROSYNC_NODES=${LAB_COROSYNC_NODES:-}
 # How long lab_corosync_start waits for a node's IPC to answer (s).
@@ -57,6 +60,9 @@ lab_corosync_conf() {
 		printf '\ttoken_coefficient: 0\n'
 		if [[ -n "$LAB_CONSENSUS" ]]; then
 			printf '\tconsensus: %s\n' "$LAB_CONSENSUS"
+		fi
+		if [[ -n "$LAB_TOKEN_RETRANSMITS" ]]; then
+			printf '\ttoken_retransmits_before_loss_const: %s\n' "$LAB_TOKEN_RETRANSMITS"
 		fi
 		printf '\tinterface {\n'
 		printf '\t\tlinknumber: 0\n'

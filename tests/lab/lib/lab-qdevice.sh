@@ -106,7 +106,8 @@ lab_qdevice_certs() {
 	fi
 	etc=$(lab__etc_corosync "$first") || return 1
 	p12=$etc/qdevice/net/nssdb/qdevice-net-node.p12
-	if [[ ! -s "$p12" ]]; then
+	# a node restarted on its own (the fault matrix) already holds its certificates
+	if [[ ! -s "$p12" && ! -s "$etc/qdevice/net/nssdb/cert9.db" ]]; then
 		lab__run_quiet "$first" corosync-qdevice-net-certutil -i -c "$ca" || return 1
 		lab__run_quiet "$first" corosync-qdevice-net-certutil -r -n "$LAB_PREFIX" || return 1
 		crq=$etc/qdevice/net/nssdb/qdevice-net-node.crq

@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# The fault matrix's pieces (tests/lab/test_faults.sh, docs/faults.md): a capture of what the
+# cluster sends on the WAN (taken in the branch's namespace, so it is what the peer received),
+# a watcher that samples every gateway's role and the WAN VIP's holders every 100 ms for the
+# whole test, and a whole-node loss (every process of the node killed at once and its links
+# cut, as a power loss would). Sourced after lab.sh and lab-drill.sh.
+
+# Sampling period of the role watcher (s).
+LAB_FAULT_POLL=${LAB_FAULT_POLL:-0.1}
+
+# lab_fault_capture_start: tcpdump in br on wan0, ESP-in-UDP and IKE the cluster sends (source
+# = the WAN VIP), written unbuffered to $LAB_DIR/wan.pcap.
+lab_fault_capture_start() {
+	lab_spawn capture-wan br "$LAB_DIR/capture.log" tcpdump -i wan0 -n -U -s 128 \
+		-w "$LAB_DIR/wan.pcap" "udp and src host $LAB_WAN_VIP" || return 1
+	# tcpdump prints "listening on" once the socket is open
+	lab_wait_until 5 grep -q "listening on" "$LAB_DIR/capture.log"
+}
+
+# lab_fault_capture_stop: SIGINT, so that tcpdump flushes and closes the file.
+lab_fault_capture_stop() {
+	local pid k
+	pid=$(lab_pid capture-wan) || return 0
+	kill -INT "$pid" 2>/dev/null || true
+	for ((k = 0; k < 30; k++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	lab_stop capture-wan
+}
+
+# lab_fault_seq_since T_UNIX: "PACKETS SPIS DUPLICATES" for the ESP the cluster sent from Unix
+# time T_UNIX on (a (SPI, sequence number) pair seen twice counts once as a duplicate).
+lab_fault_seq_since() {
+	local pairs
+	pairs=$(tshark -r "$LAB_DIR/wan.pcap" -n -d udp.port==4500,udpencap \
+		-Y "esp && frame.time_epoch >= $1" -T fields -e esp.spi -e esp.sequence \
+		2>/dev/null) || return 1
+	awk 'NF == 2 { n++; if (!($1 in spis)) { spis[$1] = 1; s++ }
+		if (seen[$1 " " $2]++ == 1) d++ }
+		END { printf "%d %d %d\n", n, s, d }' <<<"$pairs"
+}
+
+# lab_fault_watch_start NODES...: sample "UNIX_MS ROLES VIPS" every LAB_FAULT_POLL s into
+# $LAB_DIR/watch.log (ROLES: node=role,...; VIPS: the WAN VIP's holders among NODES minus the
+# nodes listed in $LAB_DIR/powered-off, whose kernel stands for a dead machine, and the nodes
+# whose tandemd does not answer).
+lab_fault_watch_start() {
+	local nodes=("$@") hactl
+	hactl=$(lab__hactl)
+	: >"$LAB_DIR/powered-off"
+	(
+		trap 'exit 0' TERM
+		while :; do
+			local n r out roles='' vips='' off
+			off=$(<"$LAB_DIR/powered-off")
+			# every node at once, so that one sample is one instant (a sequential poll
+			# across a 80 ms takeover would see the old active and the new one both active)
+			# (per node: the address first, then the role: a VIP counts only if its
+			# tandemd still answered after it was seen, so a VIP left by a tandemd killed
+			# meanwhile is not taken for a second owner)
+			for n in "${nodes[@]}"; do
+				{
+					ip -n "$(lab_ns "$n")" -4 -o addr show dev wan0 >"$LAB_DIR/.vip-$n" 2>&1
+					timeout 1 "$hactl" --ctl "$(lab_tandemd_ctl "$n")" --json status \
+						>"$LAB_DIR/.watch-$n" 2>/dev/null
+				} &
+			done
+			wait
+			for n in "${nodes[@]}"; do
+				out=$(<"$LAB_DIR/.watch-$n")
+				r=down
+				[[ "$out" =~ \"role\":\ ?\"([a-z]+)\" ]] && r=${BASH_REMATCH[1]}
+				roles+=${roles:+,}$n=$r
+				# a dead machine's kernel, or a killed tandemd's leftover (its VIP lease
+				# runs out within 3 s, docs/ha.md): not a second owner
+				[[ " $off " == *" $n "* || "$r" == down ]] && continue
+				out=$(<"$LAB_DIR/.vip-$n")
+				[[ "$out" == *" $LAB_WAN_VIP/"* ]] && vips+=${vips:+,}$n
+			done
+			printf '%s %s %s\n' "$(lab_now_ms)" "$roles" "${vips:--}"
+			sleep "$LAB_FAULT_POLL"
+		done
+	) >"$LAB_DIR/watch.log" 2>/dev/null </dev/null &
+	LAB_FAULT_WATCH_PID=$!
+}
+
+lab_fault_watch_stop() {
+	if [[ -n "${LAB_FAULT_WATCH_PID:-}" ]]; then
+		kill "$LAB_FAULT_WATCH_PID" 2>/dev/null || true
+		wait "$LAB_FAULT_WATCH_PID" 2>/dev/null || true
+		LAB_FAULT_WATCH_PID=''
+	fi
+}
+
+# lab_fault_watch_report FROM_MS [TO_MS]: "SAMPLES MULTI_ACTIVE MULTI_VIP LONGEST_NONE_MS" over
+# the samples in [FROM_MS, TO_MS]: samples with more than one active, with more than one VIP
+# holder, and the longest stretch without any active (first to last such sample + one period).
+lab_fault_watch_report() {
+	awk -v a="$1" -v b="${2:-99999999999999}" '
+		$1 >= a && $1 <= b {
+			n++
+			k = gsub(/=active/, "=active", $2)
+			if (k > 1) ma++
+			if ($3 != "-" && index($3, ",")) mv++
+			if (k == 0) { if (!s) s = $1; e = $1 } else if (s) { if (e - s > l) l = e - s; s = 0 }
+		}
+		END { if (s && e - s > l) l = e - s; printf "%d %d %d %d\n", n, ma, mv, l + (l ? 100 : 0) }' \
+		"$LAB_DIR/watch.log"
+}
+
+# lab_fault_watch_ever NODE ROLE FROM_MS [TO_MS]: was NODE ever sampled in ROLE in the window?
+lab_fault_watch_ever() {
+	awk -v a="$3" -v b="${4:-99999999999999}" -v p="$1=$2" '
+		$1 >= a && $1 <= b && ("," $2 ",") ~ ("," p ",") { f = 1 }
+		END { exit !f }' "$LAB_DIR/watch.log"
+}
+
+# lab_fault_node_off NODE: a whole node lost at once: its links cut (the machine is gone from
+# every network) and SIGKILL to tandemd, its engines, corosync-qdevice and corosync together.
+lab_fault_node_off() {
+	local node=$1 ifn pids=() p cpid
+	for ifn in wan0 lan0 sync0 arb0; do
+		lab__port "$node" "$ifn" >/dev/null 2>&1 && lab_link_cut "$node" "$ifn"
+	done
+	printf '%s ' "$node" >>"$LAB_DIR/powered-off"
+	# everything running in the node's namespace (tandemd's engines are its children)
+	cpid=$(lab_pid "corosync-$node" 2>/dev/null) || cpid=''
+	mapfile -t pids < <(ip netns pids "$(lab_ns "$node")" 2>/dev/null)
+	((${#pids[@]})) && kill -9 "${pids[@]}" 2>/dev/null
+	for p in "tandemd-$node" "qdevice-$node" "corosync-$node"; do
+		lab_kill "$p" >/dev/null 2>&1 || true
+	done
+	[[ -n "$cpid" ]] && lab__shm_clean "$cpid"
+	return 0
+}
+
+# lab_fault_node_on NODE: its links back (the processes are started by the caller).
+lab_fault_node_on() {
+	local node=$1 ifn
+	for ifn in wan0 lan0 sync0 arb0; do
+		lab__port "$node" "$ifn" >/dev/null 2>&1 && lab_link_heal "$node" "$ifn"
+	done
+	sed -i "s/\b$node \?//" "$LAB_DIR/powered-off"
+}
