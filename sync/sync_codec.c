@@ -2,23 +2,24 @@
 /*
  * The replication codec (sync_codec.h): SyncMsg envelopes, node records, IKE SA states with
  * their Child SAs and keys, deletes, leases, replay reports and snapshot messages. The only
- * file that includes sync.pb-c.h. Two phases for untrusted bytes (STYLE.md §2.6): a wire scan
- * that checks structure and caps every repeated count before protobuf-c allocates anything,
- * then semantic checks of each value (enums, key lengths against the algorithms, addresses,
- * names). SaUpdate and SnapshotChunk bodies are framed by hand around raw SaUpdate bytes so
- * that a store can keep and resend them without decoding and re-encoding.
+ * file that includes sync.pb-c.h. protobuf-c does all of the wire format; untrusted bytes go
+ * through two phases (STYLE.md §2.6): protobuf-c unpacks them within an allocation budget
+ * (struct pb_budget), then every count and value is checked on the unpacked structs (enums,
+ * key lengths against the algorithms, addresses, names). An SaUpdate travels as a `bytes`
+ * field (SyncMsg.sa_update_packed, SnapshotChunk.sa_update_raw), so a store keeps and resends
+ * the bytes it received without decoding and encoding them again.
  */
 #include "sync/sync_codec.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <protobuf-c/protobuf-c.h>
 
-#include "node/core/cur.h"
 #include "sync.pb-c.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -61,164 +62,87 @@ sync_rej_name(enum sync_rej r)
 	return (unsigned)r < SYNC_REJ_NR ? rej_names[r] : "?";
 }
 
-/* SyncMsg body field numbers (sync.proto), in enum sync_type order from SYNC_T_NODE */
-#define BODY_FIRST 10u
-
-/* ---- the wire scan ----------------------------------------------------------------------- */
+/* ---- bounded unpacking ------------------------------------------------------------------ */
 
 /*
- * Protocol Buffers encoding (https://protobuf.dev/programming-guides/encoding/): a message is
- * a sequence of fields, each a varint key (field number << 3 | wire type) and a value: a
- * varint (0), 8 bytes (1), a varint length and that many bytes (2), or 4 bytes (5). Groups
- * (3, 4) are not used by sync.proto and are refused.
+ * protobuf-c allocates while it unpacks: a struct per submessage, an array per repeated field,
+ * a copy of each bytes field. The input is at most SYNC_MSG_MAX (corosync's CPG message size
+ * bounds it before that), but a few bytes of wire can ask for a few hundred bytes of structs
+ * (an empty ChildSa is 2 bytes on the wire), so each unpack gets a budget: PB_BUDGET_BASE plus
+ * PB_BUDGET_PER_BYTE times the input. Legitimate messages take about 2 to 5 times their size;
+ * past the budget the allocation fails, protobuf-c gives up and the message is refused as
+ * `count` (it asked for more elements than any real one has). Counts are then checked on the
+ * unpacked structs against the protocol's limits.
  */
-enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
+#define PB_BUDGET_BASE     (64u * 1024u)
+#define PB_BUDGET_PER_BYTE 16u
 
-struct pb_field {
-	uint32_t num;
-	unsigned wt;
-	uint64_t v;          /* varint value */
-	struct sync_slice s; /* WT_LEN bytes */
+struct pb_budget {
+	ProtobufCAllocator a;
+	size_t left;
+	bool over;
 };
 
-static bool
-pb_varint(struct cur *c, uint64_t *out)
+/* Each block starts with its size, so that freeing wipes it: unpacked SAs hold keys. */
+union pb_hdr {
+	size_t n;
+	max_align_t align;
+};
+
+static void *
+budget_alloc(void *arg, size_t n)
 {
-	uint64_t v = 0;
+	struct pb_budget *b = arg;
+	union pb_hdr *h;
 
-	for (unsigned i = 0; i < 10; i++) {
-		uint8_t b;
-
-		if (!cur_get_u8(c, &b))
-			return false;
-		/* the tenth byte may only hold the top bit of a 64-bit value */
-		if (i == 9 && b > 1)
-			return false;
-		v |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			*out = v;
-			return true;
-		}
+	if (n > b->left || b->left - n < sizeof(*h)) {
+		b->over = true;
+		return NULL;
 	}
-	return false;
+	b->left -= n + sizeof(*h);
+	h = malloc(sizeof(*h) + n);
+	if (!h)
+		return NULL;
+	h->n = n;
+	return h + 1;
 }
 
-/* Reads the next field; false at the end (*bad = false) or on broken structure (*bad). */
-static bool
-pb_next(struct cur *c, struct pb_field *f, bool *bad)
+static void
+budget_free(void *arg, void *ptr)
 {
-	uint64_t key, n;
-	struct cur view;
+	union pb_hdr *h = ptr;
 
-	*bad = false;
-	if (cur_left(c) == 0)
-		return false;
-	*bad = true;
-	if (!pb_varint(c, &key) || (key >> 3) == 0 || (key >> 3) > 0x1fffffff)
-		return false;
-	f->num = (uint32_t)(key >> 3);
-	f->wt = (unsigned)(key & 7);
-	f->v = 0;
-	f->s.p = NULL;
-	f->s.len = 0;
-	switch (f->wt) {
-	case WT_VARINT:
-		if (!pb_varint(c, &f->v))
-			return false;
-		break;
-	case WT_I64:
-		if (!cur_skip(c, 8))
-			return false;
-		break;
-	case WT_I32:
-		if (!cur_skip(c, 4))
-			return false;
-		break;
-	case WT_LEN:
-		if (!pb_varint(c, &n) || n > cur_left(c) || !cur_get_bytes(c, (size_t)n, &view))
-			return false;
-		f->s.p = view.p;
-		f->s.len = view.len;
-		break;
-	default:
-		return false;
-	}
-	*bad = false;
-	return true;
+	(void)arg;
+	if (!h)
+		return;
+	h--;
+	explicit_bzero(h + 1, h->n);
+	free(h);
 }
 
-/* Counts the occurrences of length-delimited field `num` in a message; -1 if broken. */
-static long
-pb_count(struct sync_slice m, uint32_t num)
+static void
+budget_init(struct pb_budget *b, size_t len)
 {
-	struct cur c = cur_make(m.p, m.len);
-	struct pb_field f;
-	long n = 0;
-	bool bad;
-
-	while (pb_next(&c, &f, &bad))
-		if (f.num == num) {
-			if (f.wt != WT_LEN)
-				return -1;
-			n++;
-		}
-	return bad ? -1 : n;
+	b->a.alloc = budget_alloc;
+	b->a.free = budget_free;
+	b->a.allocator_data = b;
+	b->left = PB_BUDGET_BASE + PB_BUDGET_PER_BYTE * len;
+	b->over = false;
 }
 
-/* The last occurrence of length-delimited field num (protobuf: the last one wins). */
-static bool
-pb_find(struct sync_slice m, uint32_t num, struct sync_slice *out, bool *bad)
+/* Why an unpack failed: the budget ran out (too many elements) or the bytes were not one. */
+static enum sync_rej
+budget_why(const struct pb_budget *b)
 {
-	struct cur c = cur_make(m.p, m.len);
-	struct pb_field f;
-	bool found = false;
-
-	while (pb_next(&c, &f, bad))
-		if (f.num == num && f.wt == WT_LEN) {
-			*out = f.s;
-			found = true;
-		}
-	return found && !*bad;
+	return b->over ? SYNC_REJ_COUNT : SYNC_REJ_MALFORMED;
 }
 
-/* ---- hand framing ------------------------------------------------------------------------ */
-
-/* Writes a varint into p (room for 10); returns its length. */
-static size_t
-pb_varint_to(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	do {
-		p[n] = (uint8_t)(v & 0x7f);
-		v >>= 7;
-		if (v)
-			p[n] |= 0x80;
-		n++;
-	} while (v);
-	return n;
-}
-
-static bool
-pb_put_varint(struct buf *b, uint64_t v)
-{
-	uint8_t tmp[10];
-
-	return buf_put(b, tmp, pb_varint_to(tmp, v));
-}
-
-static bool
-pb_put_uint(struct buf *b, uint32_t num, uint64_t v)
-{
-	return pb_put_varint(b, (uint64_t)num << 3 | WT_VARINT) && pb_put_varint(b, v);
-}
-
-static bool
-pb_put_bytes(struct buf *b, uint32_t num, const uint8_t *p, size_t len)
-{
-	return pb_put_varint(b, (uint64_t)num << 3 | WT_LEN) && pb_put_varint(b, len) &&
-	       (len == 0 || buf_put(b, p, len));
-}
+/* Sets an optional proto2 field, present only when not zero (absent reads as 0). */
+#define PB_SET(p, f, v)                     \
+	do {                                \
+		(p)->f = (v);               \
+		(p)->has_##f = (p)->f != 0; \
+	} while (0)
 
 /* ---- small helpers ----------------------------------------------------------------------- */
 
@@ -278,7 +202,7 @@ addr_to_pb(const struct sockaddr_storage *ss, Tandem__Sync__V1__Address *a)
 		a->port = ntohs(in6->sin6_port);
 	}
 	a->has_addr = a->addr.len > 0;
-	a->has_port = a->has_addr;
+	a->has_port = a->port != 0;
 }
 
 static int
@@ -310,8 +234,7 @@ static void
 id_to_pb(const struct cfg_id *id, Tandem__Sync__V1__Identity *p)
 {
 	tandem__sync__v1__identity__init(p);
-	p->has_type = 1;
-	p->type = id->type;
+	PB_SET(p, type, id->type);
 	p->has_data = id->len > 0;
 	p->data.data = PB_DATA(id->data);
 	p->data.len = id->len;
@@ -342,16 +265,15 @@ ts_to_pb(const struct esp_ts *ts, Tandem__Sync__V1__TrafficSelector *p)
 	size_t alen = ts->family == AF_INET6 ? 16 : 4;
 
 	tandem__sync__v1__traffic_selector__init(p);
-	p->has_family = p->has_start = p->has_end = p->has_proto = 1;
-	p->has_sport = p->has_eport = 1;
+	p->has_family = p->has_start = p->has_end = 1;
 	p->family = ts->family == AF_INET6 ? 10 : 2;
 	p->start.data = PB_DATA(ts->start);
 	p->start.len = alen;
 	p->end.data = PB_DATA(ts->end);
 	p->end.len = alen;
-	p->proto = ts->proto;
-	p->sport = ts->sport;
-	p->eport = ts->eport;
+	PB_SET(p, proto, ts->proto);
+	PB_SET(p, sport, ts->sport);
+	PB_SET(p, eport, ts->eport);
 }
 
 static int
@@ -398,21 +320,16 @@ child_to_pb(const struct ike_child_state *c, const struct sync_clock *clk,
 	const struct esp_ts *l = ike_child_ts_local(c), *r = ike_child_ts_remote(c);
 
 	tandem__sync__v1__child_sa__init(p);
-	p->has_child_id = p->has_spi_in = p->has_spi_out = p->has_seq_index = 1;
-	p->has_encr = p->has_integ = p->has_pfs_group = p->has_esn = p->has_udp_encap = 1;
-	p->has_replay_window = p->has_established_unix_ms = p->has_rekey_at_unix_ms = 1;
-	p->has_expire_at_unix_ms = p->has_soft_bytes = p->has_hard_bytes = 1;
-	p->has_out_lease_limit = p->has_in_highest = p->has_rekeyed = 1;
-	p->child_id = c->child_id;
-	p->spi_in = c->spi_in;
-	p->spi_out = c->spi_out;
-	p->seq_index = c->seq_index;
-	p->encr = c->encr;
-	p->integ = c->integ;
-	p->pfs_group = c->pfs_group;
-	p->esn = c->esn;
-	p->udp_encap = c->udp_encap;
-	p->replay_window = c->replay_window;
+	PB_SET(p, child_id, c->child_id);
+	PB_SET(p, spi_in, c->spi_in);
+	PB_SET(p, spi_out, c->spi_out);
+	PB_SET(p, seq_index, c->seq_index);
+	PB_SET(p, encr, c->encr);
+	PB_SET(p, integ, c->integ);
+	PB_SET(p, pfs_group, c->pfs_group);
+	PB_SET(p, esn, c->esn);
+	PB_SET(p, udp_encap, c->udp_encap);
+	PB_SET(p, replay_window, c->replay_window);
 	bin_set(&p->enc_in, &p->has_enc_in, &c->enc_in);
 	bin_set(&p->integ_in, &p->has_integ_in, &c->integ_in);
 	bin_set(&p->enc_out, &p->has_enc_out, &c->enc_out);
@@ -429,15 +346,15 @@ child_to_pb(const struct ike_child_state *c, const struct sync_clock *clk,
 	p->ts_local = c->nts_local ? tsp : NULL;
 	p->n_ts_remote = c->nts_remote;
 	p->ts_remote = c->nts_remote ? tsp + c->nts_local : NULL;
-	p->established_unix_ms =
-	        c->established_ms ? to_unix(c->established_ms, clk) : c->established_unix * 1000;
-	p->rekey_at_unix_ms = to_unix(c->rekey_at_ms, clk);
-	p->expire_at_unix_ms = to_unix(c->expire_at_ms, clk);
-	p->soft_bytes = c->soft_bytes;
-	p->hard_bytes = c->hard_bytes;
-	p->out_lease_limit = c->out_lease_limit;
-	p->in_highest = c->in_highest;
-	p->rekeyed = c->rekeyed;
+	PB_SET(p, established_unix_ms,
+	       c->established_ms ? to_unix(c->established_ms, clk) : c->established_unix * 1000);
+	PB_SET(p, rekey_at_unix_ms, to_unix(c->rekey_at_ms, clk));
+	PB_SET(p, expire_at_unix_ms, to_unix(c->expire_at_ms, clk));
+	PB_SET(p, soft_bytes, c->soft_bytes);
+	PB_SET(p, hard_bytes, c->hard_bytes);
+	PB_SET(p, out_lease_limit, c->out_lease_limit);
+	PB_SET(p, in_highest, c->in_highest);
+	PB_SET(p, rekeyed, c->rekeyed);
 }
 
 static void
@@ -446,30 +363,26 @@ sa_to_pb(const struct ike_sa_state *st, const struct sync_clock *clk, struct enc
 	Tandem__Sync__V1__IkeSa *p = &x->sa;
 
 	tandem__sync__v1__ike_sa__init(p);
-	p->has_spi_i = p->has_spi_r = p->has_initiator = p->has_phase = 1;
-	p->has_nat_local = p->has_nat_remote = p->has_encr = p->has_integ = p->has_prf = 1;
-	p->has_dh_group = p->has_msgid_next_send = p->has_msgid_next_recv = 1;
-	p->has_peer_msgid_sync = p->has_peer_replay_sync = p->has_established_unix_ms = 1;
-	p->has_rekey_at_unix_ms = p->has_expire_at_unix_ms = 1;
-	p->spi_i = st->spi_i;
-	p->spi_r = st->spi_r;
-	p->initiator = st->initiator;
-	p->phase = st->phase;
-	p->tunnel = PB_STR(st->tunnel);
+	PB_SET(p, spi_i, st->spi_i);
+	PB_SET(p, spi_r, st->spi_r);
+	PB_SET(p, initiator, st->initiator);
+	PB_SET(p, phase, st->phase);
+	p->tunnel = st->tunnel[0] ? PB_STR(st->tunnel) : NULL;
 	addr_to_pb(&st->local, &x->local);
 	addr_to_pb(&st->remote, &x->remote);
 	p->local = &x->local;
 	p->remote = &x->remote;
-	p->nat_local = st->nat_local;
-	p->nat_remote = st->nat_remote;
+	PB_SET(p, nat_local, st->nat_local);
+	PB_SET(p, nat_remote, st->nat_remote);
 	id_to_pb(&st->id_local, &x->idl);
 	id_to_pb(&st->id_remote, &x->idr);
-	p->id_local = &x->idl;
-	p->id_remote = &x->idr;
-	p->encr = st->encr;
-	p->integ = st->integ;
-	p->prf = st->prf;
-	p->dh_group = st->dh_group;
+	/* no identity (CFG_ID_NONE): no submessage */
+	p->id_local = st->id_local.type != CFG_ID_NONE ? &x->idl : NULL;
+	p->id_remote = st->id_remote.type != CFG_ID_NONE ? &x->idr : NULL;
+	PB_SET(p, encr, st->encr);
+	PB_SET(p, integ, st->integ);
+	PB_SET(p, prf, st->prf);
+	PB_SET(p, dh_group, st->dh_group);
 	bin_set(&p->sk_d, &p->has_sk_d, &st->sk_d);
 	bin_set(&p->sk_ai, &p->has_sk_ai, &st->sk_ai);
 	bin_set(&p->sk_ar, &p->has_sk_ar, &st->sk_ar);
@@ -477,28 +390,26 @@ sa_to_pb(const struct ike_sa_state *st, const struct sync_clock *clk, struct enc
 	bin_set(&p->sk_er, &p->has_sk_er, &st->sk_er);
 	bin_set(&p->sk_pi, &p->has_sk_pi, &st->sk_pi);
 	bin_set(&p->sk_pr, &p->has_sk_pr, &st->sk_pr);
-	p->msgid_next_send = st->msgid_next_send;
-	p->msgid_next_recv = st->msgid_next_recv;
-	p->peer_msgid_sync = st->peer_msgid_sync;
-	p->peer_replay_sync = st->peer_replay_sync;
-	p->established_unix_ms =
-	        st->established_ms ? to_unix(st->established_ms, clk) : st->established_unix * 1000;
-	p->rekey_at_unix_ms = to_unix(st->rekey_at_ms, clk);
-	p->expire_at_unix_ms = to_unix(st->expire_at_ms, clk);
+	PB_SET(p, msgid_next_send, st->msgid_next_send);
+	PB_SET(p, msgid_next_recv, st->msgid_next_recv);
+	PB_SET(p, peer_msgid_sync, st->peer_msgid_sync);
+	PB_SET(p, peer_replay_sync, st->peer_replay_sync);
+	PB_SET(p, established_unix_ms,
+	       st->established_ms ? to_unix(st->established_ms, clk) : st->established_unix * 1000);
+	PB_SET(p, rekey_at_unix_ms, to_unix(st->rekey_at_ms, clk));
+	PB_SET(p, expire_at_unix_ms, to_unix(st->expire_at_ms, clk));
 	for (unsigned i = 0; i < st->nchildren; i++) {
 		child_to_pb(&st->child[i], clk, &x->cs[i], x->ts[i], x->tsp[i]);
 		x->csp[i] = &x->cs[i];
 	}
 	p->n_child = st->nchildren;
 	p->child = st->nchildren ? x->csp : NULL;
-	p->has_old_spi_i = p->has_old_spi_r = st->old_spi_i || st->old_spi_r;
-	p->old_spi_i = st->old_spi_i;
-	p->old_spi_r = st->old_spi_r;
-	p->has_req_kind = p->has_req_msgid = p->has_req_child_id = p->has_req_spi = 1;
-	p->req_kind = st->req_kind;
-	p->req_msgid = st->req_msgid;
-	p->req_child_id = st->req_child_id;
-	p->req_spi = st->req_spi;
+	PB_SET(p, old_spi_i, st->old_spi_i);
+	PB_SET(p, old_spi_r, st->old_spi_r);
+	PB_SET(p, req_kind, st->req_kind);
+	PB_SET(p, req_msgid, st->req_msgid);
+	PB_SET(p, req_child_id, st->req_child_id);
+	PB_SET(p, req_spi, st->req_spi);
 	bin_set(&p->req_out, &p->has_req_out, &st->req_out);
 	bin_set(&p->resp_last, &p->has_resp_last, &st->resp_last);
 }
@@ -522,9 +433,8 @@ sync_encode_sa_update(const struct ike_sa_state *st, uint32_t change, uint64_t c
 		return -ENOMEM;
 	sa_to_pb(st, clk, x);
 	tandem__sync__v1__sa_update__init(&u);
-	u.has_commit = u.has_change = 1;
-	u.commit = commit;
-	u.change = change;
+	PB_SET(&u, commit, commit);
+	PB_SET(&u, change, change);
 	u.sa = &x->sa;
 	n = tandem__sync__v1__sa_update__get_packed_size(&u);
 	d = buf_reserve(out, n);
@@ -752,47 +662,32 @@ sa_from_pb(const Tandem__Sync__V1__IkeSa *p, const struct sync_clock *clk, struc
 	return 0;
 }
 
-/* Structure and counts of a raw SaUpdate before protobuf-c allocates anything for it. */
-static int
-sa_update_prescan(const uint8_t *p, size_t len, struct sync_slice *sa, enum sync_rej *why)
+/* Unpacks a raw SaUpdate within its budget: NULL with *why if it is not one. */
+static Tandem__Sync__V1__SaUpdate *
+sa_update_unpack(const uint8_t *p, size_t len, struct pb_budget *b, enum sync_rej *why)
 {
-	struct sync_slice m = {p, len}, child;
-	struct cur c;
-	struct pb_field f;
-	long n;
-	bool bad = false;
+	Tandem__Sync__V1__SaUpdate *u;
 
 	*why = SYNC_REJ_MALFORMED;
-	if (len > SYNC_MSG_MAX || pb_count(m, 0x7fffffff) < 0)
-		return -EBADMSG;
-	if (!pb_find(m, 3, sa, &bad)) {
-		*why = bad ? SYNC_REJ_MALFORMED : SYNC_REJ_FIELD;
-		return -EBADMSG;
+	if (len > SYNC_MSG_MAX)
+		return NULL;
+	budget_init(b, len);
+	u = tandem__sync__v1__sa_update__unpack(&b->a, len, p);
+	if (!u) {
+		*why = budget_why(b);
+		return NULL;
 	}
-	n = pb_count(*sa, 30);
-	if (n < 0)
-		return -EBADMSG;
-	if (n > (long)IKE_STATE_MAX_CHILDREN) {
-		*why = SYNC_REJ_COUNT;
-		return -EBADMSG;
+	*why = SYNC_REJ_FIELD;
+	if (!u->sa || !u->commit || !u->sa->spi_i) {
+		tandem__sync__v1__sa_update__free_unpacked(u, &b->a);
+		return NULL;
 	}
-	c = cur_make(sa->p, sa->len);
-	while (pb_next(&c, &f, &bad)) {
-		long nl, nr;
-
-		if (f.num != 30)
-			continue;
-		child = f.s;
-		nl = pb_count(child, 15);
-		nr = pb_count(child, 16);
-		if (nl < 0 || nr < 0)
-			return -EBADMSG;
-		if (nl > (long)ESP_MAX_TS || nr > (long)ESP_MAX_TS) {
-			*why = SYNC_REJ_COUNT;
-			return -EBADMSG;
-		}
+	*why = SYNC_REJ_COUNT;
+	if (u->sa->n_child > IKE_STATE_MAX_CHILDREN) {
+		tandem__sync__v1__sa_update__free_unpacked(u, &b->a);
+		return NULL;
 	}
-	return bad ? -EBADMSG : 0;
+	return u;
 }
 
 int
@@ -800,90 +695,52 @@ sync_decode_sa_update(const uint8_t *p, size_t len, const struct sync_clock *clk
                       struct sync_sa_update *out, enum sync_rej *why)
 {
 	Tandem__Sync__V1__SaUpdate *u;
-	struct sync_slice sa;
+	struct pb_budget b;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = sa_update_prescan(p, len, &sa, why);
-	if (rc)
-		return rc;
-	u = tandem__sync__v1__sa_update__unpack(NULL, len, p);
-	if (!u) {
-		*why = SYNC_REJ_MALFORMED;
+	u = sa_update_unpack(p, len, &b, why);
+	if (!u)
 		return -EBADMSG;
-	}
-	*why = SYNC_REJ_FIELD;
-	if (!u->sa || !u->has_commit || !u->commit) {
-		rc = -EBADMSG;
-	} else {
-		out->commit = u->commit;
-		out->change = u->change;
-		rc = sa_from_pb(u->sa, clk, &out->st, why);
-	}
-	tandem__sync__v1__sa_update__free_unpacked(u, NULL);
+	out->commit = u->commit;
+	out->change = u->change;
+	rc = sa_from_pb(u->sa, clk, &out->st, why);
+	tandem__sync__v1__sa_update__free_unpacked(u, &b.a);
 	if (rc)
 		ike_sa_state_clear(&out->st);
 	return rc;
 }
 
-/* Reads varint field `num` of a message (the last occurrence); false if absent. */
-static bool
-pb_uint(struct sync_slice m, uint32_t num, uint64_t *v, bool *bad)
-{
-	struct cur c = cur_make(m.p, m.len);
-	struct pb_field f;
-	bool found = false;
-
-	while (pb_next(&c, &f, bad))
-		if (f.num == num && f.wt == WT_VARINT) {
-			*v = f.v;
-			found = true;
-		}
-	return found && !*bad;
-}
-
 int
 sync_peek_sa_update(const uint8_t *p, size_t len, struct sync_sa_keys *k, enum sync_rej *why)
 {
-	struct sync_slice sa;
-	struct cur c;
-	struct pb_field f;
-	uint64_t v;
-	bool bad = false;
-	int rc;
+	Tandem__Sync__V1__SaUpdate *u;
+	struct pb_budget b;
+	int rc = 0;
 
 	memset(k, 0, sizeof(*k));
-	rc = sa_update_prescan(p, len, &sa, why);
-	if (rc)
-		return rc;
-	*why = SYNC_REJ_FIELD;
-	if (!pb_uint((struct sync_slice){p, len}, 1, &k->commit, &bad) || !k->commit ||
-	    !pb_uint(sa, 1, &k->spi_i, &bad) || !k->spi_i)
+	u = sa_update_unpack(p, len, &b, why);
+	if (!u)
 		return -EBADMSG;
-	if (pb_uint(sa, 2, &v, &bad))
-		k->spi_r = v;
-	c = cur_make(sa.p, sa.len);
-	while (pb_next(&c, &f, &bad)) {
-		uint64_t in = 0, out = 0;
+	k->commit = u->commit;
+	k->spi_i = u->sa->spi_i;
+	k->spi_r = u->sa->spi_r;
+	for (size_t i = 0; i < u->sa->n_child; i++) {
+		const Tandem__Sync__V1__ChildSa *c = u->sa->child[i];
 
-		if (f.num != 30)
-			continue;
-		(void)pb_uint(f.s, 2, &in, &bad); /* absent: 0, refused below */
-		(void)pb_uint(f.s, 3, &out, &bad);
-		/* uint32 fields: a longer varint is cut to 32 bits, as protobuf-c (the full
-		 * decoder) and every protobuf parser do, so both readers see the same SPIs
-		 * (fuzz_sync_codec) */
-		in = (uint32_t)in;
-		out = (uint32_t)out;
-		if (!in || !out)
-			return -EBADMSG;
-		k->spi_in[k->nchild] = (uint32_t)in;
-		k->spi_out[k->nchild] = (uint32_t)out;
-		(void)pb_uint(f.s, 22, &k->out_lease_limit[k->nchild], &bad);
-		(void)pb_uint(f.s, 23, &k->in_highest[k->nchild], &bad);
+		if (!c->spi_in || !c->spi_out) {
+			*why = SYNC_REJ_FIELD; /* as child_from_pb */
+			rc = -EBADMSG;
+			break;
+		}
+		k->spi_in[k->nchild] = c->spi_in;
+		k->spi_out[k->nchild] = c->spi_out;
+		k->out_lease_limit[k->nchild] = c->out_lease_limit;
+		k->in_highest[k->nchild] = c->in_highest;
 		k->nchild++;
 	}
-	return bad ? -EBADMSG : 0;
+	tandem__sync__v1__sa_update__free_unpacked(u, &b.a);
+	return rc;
 }
 
 /* ---- node records and the small bodies ------------------------------------------------- */
@@ -925,158 +782,138 @@ node_from_pb(const Tandem__Sync__V1__NodeRecord *p, struct sync_node_rec *r)
 	return 0;
 }
 
-/* Unpacks body b of type t into m->u. Returns 0 or -EBADMSG with *why. */
+/* Checks the small body of an unpacked SyncMsg into m->u. Returns 0 or -EBADMSG with *why. */
 static int
-body_decode(enum sync_type t, struct sync_slice b, struct sync_msg *m, enum sync_rej *why)
+body_decode(const Tandem__Sync__V1__SyncMsg *pm, struct sync_msg *m, enum sync_rej *why)
 {
-	const ProtobufCMessageDescriptor *desc[SYNC_T_COUNT] = {
-	        [SYNC_T_NODE] = &tandem__sync__v1__node_record__descriptor,
-	        [SYNC_T_SA_DELETE] = &tandem__sync__v1__sa_delete__descriptor,
-	        [SYNC_T_LEASE] = &tandem__sync__v1__lease_grant__descriptor,
-	        [SYNC_T_REPLAY] = &tandem__sync__v1__replay_report__descriptor,
-	        [SYNC_T_SNAP_BEGIN] = &tandem__sync__v1__snapshot_begin__descriptor,
-	        [SYNC_T_SNAP_END] = &tandem__sync__v1__snapshot_end__descriptor,
-	        [SYNC_T_HANDOVER] = &tandem__sync__v1__handover__descriptor,
-	};
-	ProtobufCMessage *pm;
-	long n;
-	int rc = 0;
-
-	if (!desc[t])
-		return 0; /* SaUpdate, SnapshotChunk: left raw */
-	*why = SYNC_REJ_MALFORMED;
-	if (t == SYNC_T_SNAP_BEGIN) {
-		/* for_nodes may be packed or not: count its bytes, a bound on its elements */
-		struct cur c = cur_make(b.p, b.len);
-		struct pb_field f;
-		bool bad;
-
-		n = 0;
-		while (pb_next(&c, &f, &bad))
-			if (f.num == 1)
-				n += f.wt == WT_LEN ? (long)f.s.len : 1;
-		if (bad)
-			return -EBADMSG;
-		if (n > (long)SYNC_MAX_NODES * 5) {
-			*why = SYNC_REJ_COUNT;
-			return -EBADMSG;
-		}
-	}
-	pm = protobuf_c_message_unpack(desc[t], NULL, b.len, b.p);
-	if (!pm)
-		return -EBADMSG;
 	*why = SYNC_REJ_FIELD;
-	switch (t) {
-	case SYNC_T_NODE:
-		rc = node_from_pb((const Tandem__Sync__V1__NodeRecord *)pm, &m->u.node);
-		break;
-	case SYNC_T_SA_DELETE: {
-		const Tandem__Sync__V1__SaDelete *d = (const Tandem__Sync__V1__SaDelete *)pm;
+	switch (pm->body_case) {
+	case TANDEM__SYNC__V1__SYNC_MSG__BODY_NODE:
+		m->type = SYNC_T_NODE;
+		return node_from_pb(pm->node, &m->u.node);
+	case TANDEM__SYNC__V1__SYNC_MSG__BODY_SA_UPDATE_PACKED:
+		m->type = SYNC_T_SA_UPDATE;
+		m->body.p = pm->sa_update_packed.data;
+		m->body.len = pm->sa_update_packed.len;
+		return 0; /* left raw: sync_decode_sa_update, sync_peek_sa_update */
+	case TANDEM__SYNC__V1__SYNC_MSG__BODY_SA_DELETE: {
+		const Tandem__Sync__V1__SaDelete *d = pm->sa_delete;
 
+		m->type = SYNC_T_SA_DELETE;
 		m->u.del = (struct sync_sa_delete){d->commit, d->spi_i, d->spi_r};
-		rc = d->commit && d->spi_i ? 0 : -EBADMSG;
-		break;
+		return d->commit && d->spi_i ? 0 : -EBADMSG;
 	}
-	case SYNC_T_LEASE: {
-		const Tandem__Sync__V1__LeaseGrant *l = (const Tandem__Sync__V1__LeaseGrant *)pm;
+	case TANDEM__SYNC__V1__SYNC_MSG__BODY_LEASE:
+		m->type = SYNC_T_LEASE;
+		m->u.seq = (struct sync_seq){pm->lease->spi, pm->lease->limit};
+		return pm->lease->spi ? 0 : -EBADMSG;
+	case TANDEM__SYNC__V1__SYNC_MSG__BODY_REPLAY:
+		m->type = SYNC_T_REPLAY;
+		m->u.seq = (struct sync_seq){pm->replay->spi, pm->replay->highest};
+		return pm->replay->spi ? 0 : -EBADMSG;
+	case TANDEM__SYNC__V1__SYNC_MSG__BODY_SNAP_BEGIN: {
+		const Tandem__Sync__V1__SnapshotBegin *sb = pm->snap_begin;
 
-		m->u.seq = (struct sync_seq){l->spi, l->limit};
-		rc = l->spi ? 0 : -EBADMSG;
-		break;
-	}
-	case SYNC_T_REPLAY: {
-		const Tandem__Sync__V1__ReplayReport *r =
-		        (const Tandem__Sync__V1__ReplayReport *)pm;
-
-		m->u.seq = (struct sync_seq){r->spi, r->highest};
-		rc = r->spi ? 0 : -EBADMSG;
-		break;
-	}
-	case SYNC_T_SNAP_BEGIN: {
-		const Tandem__Sync__V1__SnapshotBegin *s =
-		        (const Tandem__Sync__V1__SnapshotBegin *)pm;
-
-		if (s->n_for_nodes > SYNC_MAX_NODES) {
+		m->type = SYNC_T_SNAP_BEGIN;
+		if (sb->n_for_nodes > SYNC_MAX_NODES) {
 			*why = SYNC_REJ_COUNT;
-			rc = -EBADMSG;
-			break;
+			return -EBADMSG;
 		}
-		m->u.begin.nfor = (unsigned)s->n_for_nodes;
-		for (size_t i = 0; i < s->n_for_nodes; i++)
-			m->u.begin.for_nodes[i] = s->for_nodes[i];
-		m->u.begin.snapshot_id = s->snapshot_id;
-		m->u.begin.total_sas = s->total_sas;
-		m->u.begin.commit = s->commit;
-		rc = s->snapshot_id ? 0 : -EBADMSG;
-		break;
+		m->u.begin.nfor = (unsigned)sb->n_for_nodes;
+		for (size_t i = 0; i < sb->n_for_nodes; i++)
+			m->u.begin.for_nodes[i] = sb->for_nodes[i];
+		m->u.begin.snapshot_id = sb->snapshot_id;
+		m->u.begin.total_sas = sb->total_sas;
+		m->u.begin.commit = sb->commit;
+		return sb->snapshot_id ? 0 : -EBADMSG;
 	}
-	case SYNC_T_SNAP_END: {
-		const Tandem__Sync__V1__SnapshotEnd *e = (const Tandem__Sync__V1__SnapshotEnd *)pm;
+	case TANDEM__SYNC__V1__SYNC_MSG__BODY_SNAP_CHUNK: {
+		const Tandem__Sync__V1__SnapshotChunk *c = pm->snap_chunk;
 
-		m->u.end = (struct sync_snap_end){e->snapshot_id, e->chunks};
-		rc = e->snapshot_id ? 0 : -EBADMSG;
-		break;
+		m->type = SYNC_T_SNAP_CHUNK;
+		if (c->n_sa_update_raw > SYNC_CHUNK_MAX_SAS || c->n_lease > SYNC_CHUNK_MAX_SEQ ||
+		    c->n_replay > SYNC_CHUNK_MAX_SEQ) {
+			*why = SYNC_REJ_COUNT;
+			return -EBADMSG;
+		}
+		return c->snapshot_id ? 0 : -EBADMSG; /* the rest: sync_decode_chunk */
 	}
-	case SYNC_T_HANDOVER: {
-		const Tandem__Sync__V1__Handover *h = (const Tandem__Sync__V1__Handover *)pm;
+	case TANDEM__SYNC__V1__SYNC_MSG__BODY_SNAP_END:
+		m->type = SYNC_T_SNAP_END;
+		m->u.end = (struct sync_snap_end){pm->snap_end->snapshot_id, pm->snap_end->chunks};
+		return pm->snap_end->snapshot_id ? 0 : -EBADMSG;
+	case TANDEM__SYNC__V1__SYNC_MSG__BODY_HANDOVER: {
+		const Tandem__Sync__V1__Handover *h = pm->handover;
 
+		m->type = SYNC_T_HANDOVER;
 		m->u.handover.to_node = h->to_node;
 		m->u.handover.commit = h->commit;
-		rc = text_copy(m->u.handover.reason, sizeof(m->u.handover.reason), h->reason)
-		             ? 0
-		             : -EBADMSG;
-		break;
+		return text_copy(m->u.handover.reason, sizeof(m->u.handover.reason), h->reason)
+		               ? 0
+		               : -EBADMSG;
 	}
 	default:
-		break;
+		*why = SYNC_REJ_NO_BODY; /* none, or one of a newer version (an unknown field) */
+		return -EBADMSG;
 	}
-	protobuf_c_message_free_unpacked(pm, NULL);
-	return rc;
 }
+
+/*
+ * The unpacked SyncMsg lives as long as m and keeps the allocator it was unpacked with (its
+ * budget is spent by then; freeing does not need it).
+ */
+struct msg_pb {
+	struct pb_budget b;
+	Tandem__Sync__V1__SyncMsg *pm;
+};
 
 int
 sync_msg_decode(const uint8_t *p, size_t len, struct sync_msg *m, enum sync_rej *why)
 {
-	struct cur c = cur_make(p, len);
-	struct pb_field f;
-	bool bad, has_version = false;
+	struct msg_pb *x;
 
 	memset(m, 0, sizeof(*m));
 	*why = SYNC_REJ_MALFORMED;
 	if (len > SYNC_MSG_MAX)
 		return -EBADMSG;
-	while (pb_next(&c, &f, &bad)) {
-		if (f.num >= BODY_FIRST && f.num < BODY_FIRST + SYNC_T_COUNT - 1) {
-			if (f.wt != WT_LEN)
-				return -EBADMSG;
-			m->type = (enum sync_type)(f.num - BODY_FIRST + SYNC_T_NODE);
-			m->body = f.s; /* the last body wins, as protobuf's oneof does */
-			continue;
-		}
-		if (f.num > 3)
-			continue; /* a field of a newer version: skipped */
-		if (f.wt != WT_VARINT || (f.num < 3 && f.v > UINT32_MAX))
-			return -EBADMSG;
-		if (f.num == 1) {
-			m->version = (uint32_t)f.v;
-			has_version = true;
-		} else if (f.num == 2) {
-			m->sender = (uint32_t)f.v;
-		} else {
-			m->epoch = f.v;
-		}
-	}
-	if (bad)
+	x = malloc(sizeof(*x));
+	if (!x)
+		return -EBADMSG; /* counted as malformed: the message is lost either way */
+	budget_init(&x->b, len);
+	x->pm = tandem__sync__v1__sync_msg__unpack(&x->b.a, len, p);
+	if (!x->pm) {
+		*why = budget_why(&x->b);
+		free(x);
 		return -EBADMSG;
-	if (!has_version || m->version != SYNC_PROTO_VERSION) {
+	}
+	m->pb = x;
+	m->version = x->pm->version;
+	m->sender = x->pm->sender;
+	m->epoch = x->pm->epoch;
+	if (!x->pm->has_version || m->version != SYNC_PROTO_VERSION) {
 		*why = SYNC_REJ_VERSION;
+		sync_msg_fini(m);
 		return -EBADMSG;
 	}
-	if (m->type == SYNC_T_NONE) {
-		*why = SYNC_REJ_NO_BODY;
+	if (body_decode(x->pm, m, why)) {
+		sync_msg_fini(m);
 		return -EBADMSG;
 	}
-	return body_decode(m->type, m->body, m, why) ? -EBADMSG : 0;
+	return 0;
+}
+
+void
+sync_msg_fini(struct sync_msg *m)
+{
+	struct msg_pb *x = m->pb;
+
+	if (x) {
+		tandem__sync__v1__sync_msg__free_unpacked(x->pm, &x->b.a);
+		free(x);
+	}
+	m->pb = NULL;
+	m->body.p = NULL;
+	m->body.len = 0;
 }
 
 void
@@ -1088,106 +925,88 @@ sync_snap_chunk_fini(struct sync_snap_chunk *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* LeaseGrant / ReplayReport: field 1 spi, field 2 value. */
+/* LeaseGrant / ReplayReport elements of a chunk: an SPI is never 0. */
 static int
-seq_from_slice(struct sync_slice s, struct sync_seq *out)
+seq_from_pb(uint32_t spi, uint64_t value, struct sync_seq *out)
 {
-	struct cur c = cur_make(s.p, s.len);
-	struct pb_field f;
-	bool bad;
-
-	memset(out, 0, sizeof(*out));
-	while (pb_next(&c, &f, &bad)) {
-		if (f.num == 1 && f.wt == WT_VARINT && f.v <= UINT32_MAX)
-			out->spi = (uint32_t)f.v;
-		else if (f.num == 2 && f.wt == WT_VARINT)
-			out->value = f.v;
-		else if (f.num <= 2)
-			return -EBADMSG;
-	}
-	return bad || !out->spi ? -EBADMSG : 0;
+	out->spi = spi;
+	out->value = value;
+	return spi ? 0 : -EBADMSG;
 }
 
 int
-sync_decode_chunk(const uint8_t *p, size_t len, struct sync_snap_chunk *out, enum sync_rej *why)
+sync_decode_chunk(const struct sync_msg *m, struct sync_snap_chunk *out, enum sync_rej *why)
 {
-	struct sync_slice m = {p, len};
-	struct cur c = cur_make(p, len);
-	struct pb_field f;
-	long nsa, nl, nr;
-	bool bad;
+	const struct msg_pb *x = m->pb;
+	const Tandem__Sync__V1__SnapshotChunk *c;
+	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	*why = SYNC_REJ_MALFORMED;
-	nsa = pb_count(m, 3);
-	nl = pb_count(m, 4);
-	nr = pb_count(m, 5);
-	if (nsa < 0 || nl < 0 || nr < 0)
+	*why = SYNC_REJ_NO_BODY;
+	if (!x || m->type != SYNC_T_SNAP_CHUNK ||
+	    x->pm->body_case != TANDEM__SYNC__V1__SYNC_MSG__BODY_SNAP_CHUNK)
 		return -EBADMSG;
-	if (nsa > (long)SYNC_CHUNK_MAX_SAS || nl > (long)SYNC_CHUNK_MAX_SEQ ||
-	    nr > (long)SYNC_CHUNK_MAX_SEQ) {
-		*why = SYNC_REJ_COUNT;
+	c = x->pm->snap_chunk;
+	*why = SYNC_REJ_COUNT; /* sync_msg_decode checked them; checked again for other callers */
+	if (c->n_sa_update_raw > SYNC_CHUNK_MAX_SAS || c->n_lease > SYNC_CHUNK_MAX_SEQ ||
+	    c->n_replay > SYNC_CHUNK_MAX_SEQ)
 		return -EBADMSG;
-	}
-	out->sa = calloc((size_t)nsa + 1, sizeof(*out->sa));
-	out->lease = calloc((size_t)nl + 1, sizeof(*out->lease));
-	out->replay = calloc((size_t)nr + 1, sizeof(*out->replay));
+	out->snapshot_id = c->snapshot_id;
+	out->index = c->index;
+	out->sa = calloc(c->n_sa_update_raw + 1, sizeof(*out->sa));
+	out->lease = calloc(c->n_lease + 1, sizeof(*out->lease));
+	out->replay = calloc(c->n_replay + 1, sizeof(*out->replay));
 	if (!out->sa || !out->lease || !out->replay) {
 		sync_snap_chunk_fini(out);
 		return -ENOMEM;
 	}
-	while (pb_next(&c, &f, &bad)) {
-		int rc = 0;
-
-		if (f.num == 1 && f.wt == WT_VARINT)
-			out->snapshot_id = f.v;
-		else if (f.num == 2 && f.wt == WT_VARINT && f.v <= UINT32_MAX)
-			out->index = (uint32_t)f.v;
-		else if (f.num == 3)
-			out->sa[out->nsa++] = f.s;
-		else if (f.num == 4)
-			rc = seq_from_slice(f.s, &out->lease[out->nlease++]);
-		else if (f.num == 5)
-			rc = seq_from_slice(f.s, &out->replay[out->nreplay++]);
-		else if (f.num <= 2)
-			rc = -EBADMSG;
-		if (rc) {
-			*why = SYNC_REJ_FIELD;
-			sync_snap_chunk_fini(out);
-			return -EBADMSG;
-		}
-	}
-	if (bad || !out->snapshot_id) {
-		*why = bad ? SYNC_REJ_MALFORMED : SYNC_REJ_FIELD;
+	for (size_t i = 0; i < c->n_sa_update_raw; i++)
+		out->sa[out->nsa++] =
+		        (struct sync_slice){c->sa_update_raw[i].data, c->sa_update_raw[i].len};
+	for (size_t i = 0; i < c->n_lease && !rc; i++)
+		rc = seq_from_pb(c->lease[i]->spi, c->lease[i]->limit, &out->lease[out->nlease++]);
+	for (size_t i = 0; i < c->n_replay && !rc; i++)
+		rc = seq_from_pb(c->replay[i]->spi, c->replay[i]->highest,
+		                 &out->replay[out->nreplay++]);
+	*why = SYNC_REJ_FIELD;
+	if (rc || !out->snapshot_id) {
 		sync_snap_chunk_fini(out);
 		return -EBADMSG;
 	}
 	return 0;
 }
 
-/* ---- encoding the envelope and the small bodies -------------------------------------- */
+/* ---- encoding --------------------------------------------------------------------------- */
 
-static bool
-put_header(struct buf *out, uint32_t sender, uint64_t epoch)
+/* Packs a SyncMsg (header set here) and appends it to out. */
+static int
+msg_pack(Tandem__Sync__V1__SyncMsg *pm, uint32_t sender, uint64_t epoch, struct buf *out)
 {
-	return pb_put_uint(out, 1, SYNC_PROTO_VERSION) && pb_put_uint(out, 2, sender) &&
-	       pb_put_uint(out, 3, epoch);
+	uint8_t *d;
+
+	PB_SET(pm, version, SYNC_PROTO_VERSION);
+	PB_SET(pm, sender, sender);
+	PB_SET(pm, epoch, epoch);
+	d = buf_reserve(out, tandem__sync__v1__sync_msg__get_packed_size(pm));
+	if (!d)
+		return -ENOMEM;
+	tandem__sync__v1__sync_msg__pack(pm, d);
+	return 0;
 }
 
 int
 sync_encode_raw(uint32_t sender, uint64_t epoch, enum sync_type t, const uint8_t *body, size_t len,
                 struct buf *out)
 {
-	size_t at = out->b_len;
+	Tandem__Sync__V1__SyncMsg pm;
 
-	if (t <= SYNC_T_NONE || t >= SYNC_T_COUNT)
+	if (t != SYNC_T_SA_UPDATE)
 		return -EINVAL;
-	if (!put_header(out, sender, epoch) ||
-	    !pb_put_bytes(out, BODY_FIRST + (uint32_t)(t - SYNC_T_NODE), body, len)) {
-		out->b_len = at;
-		return -ENOMEM;
-	}
-	return 0;
+	tandem__sync__v1__sync_msg__init(&pm);
+	pm.body_case = TANDEM__SYNC__V1__SYNC_MSG__BODY_SA_UPDATE_PACKED;
+	pm.sa_update_packed.data = PB_DATA(body);
+	pm.sa_update_packed.len = len;
+	return msg_pack(&pm, sender, epoch, out);
 }
 
 static void
@@ -1226,36 +1045,36 @@ sync_encode_msg(const struct sync_msg *m, struct buf *out)
 	Tandem__Sync__V1__SnapshotEnd se;
 	Tandem__Sync__V1__Handover ho;
 	uint32_t nodes[SYNC_MAX_NODES];
-	const ProtobufCMessage *pm;
-	struct buf body;
-	int rc;
+	Tandem__Sync__V1__SyncMsg pm;
 
+	tandem__sync__v1__sync_msg__init(&pm);
 	switch (m->type) {
 	case SYNC_T_NODE:
 		node_to_pb(&m->u.node, &nr);
-		pm = &nr.base;
+		pm.body_case = TANDEM__SYNC__V1__SYNC_MSG__BODY_NODE;
+		pm.node = &nr;
 		break;
 	case SYNC_T_SA_DELETE:
 		tandem__sync__v1__sa_delete__init(&del);
-		del.has_commit = del.has_spi_i = del.has_spi_r = 1;
-		del.commit = m->u.del.commit;
-		del.spi_i = m->u.del.spi_i;
-		del.spi_r = m->u.del.spi_r;
-		pm = &del.base;
+		PB_SET(&del, commit, m->u.del.commit);
+		PB_SET(&del, spi_i, m->u.del.spi_i);
+		PB_SET(&del, spi_r, m->u.del.spi_r);
+		pm.body_case = TANDEM__SYNC__V1__SYNC_MSG__BODY_SA_DELETE;
+		pm.sa_delete = &del;
 		break;
 	case SYNC_T_LEASE:
 		tandem__sync__v1__lease_grant__init(&lg);
-		lg.has_spi = lg.has_limit = 1;
-		lg.spi = m->u.seq.spi;
-		lg.limit = m->u.seq.value;
-		pm = &lg.base;
+		PB_SET(&lg, spi, m->u.seq.spi);
+		PB_SET(&lg, limit, m->u.seq.value);
+		pm.body_case = TANDEM__SYNC__V1__SYNC_MSG__BODY_LEASE;
+		pm.lease = &lg;
 		break;
 	case SYNC_T_REPLAY:
 		tandem__sync__v1__replay_report__init(&rr);
-		rr.has_spi = rr.has_highest = 1;
-		rr.spi = m->u.seq.spi;
-		rr.highest = m->u.seq.value;
-		pm = &rr.base;
+		PB_SET(&rr, spi, m->u.seq.spi);
+		PB_SET(&rr, highest, m->u.seq.value);
+		pm.body_case = TANDEM__SYNC__V1__SYNC_MSG__BODY_REPLAY;
+		pm.replay = &rr;
 		break;
 	case SYNC_T_SNAP_BEGIN:
 		if (m->u.begin.nfor > SYNC_MAX_NODES)
@@ -1264,62 +1083,148 @@ sync_encode_msg(const struct sync_msg *m, struct buf *out)
 		memcpy(nodes, m->u.begin.for_nodes, m->u.begin.nfor * sizeof(nodes[0]));
 		sb.n_for_nodes = m->u.begin.nfor;
 		sb.for_nodes = nodes;
-		sb.has_snapshot_id = sb.has_total_sas = sb.has_commit = 1;
-		sb.snapshot_id = m->u.begin.snapshot_id;
-		sb.total_sas = m->u.begin.total_sas;
-		sb.commit = m->u.begin.commit;
-		pm = &sb.base;
+		PB_SET(&sb, snapshot_id, m->u.begin.snapshot_id);
+		PB_SET(&sb, total_sas, m->u.begin.total_sas);
+		PB_SET(&sb, commit, m->u.begin.commit);
+		pm.body_case = TANDEM__SYNC__V1__SYNC_MSG__BODY_SNAP_BEGIN;
+		pm.snap_begin = &sb;
 		break;
 	case SYNC_T_SNAP_END:
 		tandem__sync__v1__snapshot_end__init(&se);
-		se.has_snapshot_id = se.has_chunks = 1;
-		se.snapshot_id = m->u.end.snapshot_id;
-		se.chunks = m->u.end.chunks;
-		pm = &se.base;
+		PB_SET(&se, snapshot_id, m->u.end.snapshot_id);
+		PB_SET(&se, chunks, m->u.end.chunks);
+		pm.body_case = TANDEM__SYNC__V1__SYNC_MSG__BODY_SNAP_END;
+		pm.snap_end = &se;
 		break;
 	case SYNC_T_HANDOVER:
 		tandem__sync__v1__handover__init(&ho);
-		ho.has_to_node = ho.has_commit = 1;
-		ho.to_node = m->u.handover.to_node;
-		ho.commit = m->u.handover.commit;
-		ho.reason = PB_STR(m->u.handover.reason);
-		pm = &ho.base;
+		PB_SET(&ho, to_node, m->u.handover.to_node);
+		PB_SET(&ho, commit, m->u.handover.commit);
+		ho.reason = m->u.handover.reason[0] ? PB_STR(m->u.handover.reason) : NULL;
+		pm.body_case = TANDEM__SYNC__V1__SYNC_MSG__BODY_HANDOVER;
+		pm.handover = &ho;
 		break;
 	default:
 		return -EINVAL;
 	}
-	buf_init(&body, false);
-	if (!buf_reserve(&body, protobuf_c_message_get_packed_size(pm))) {
-		buf_fini(&body);
+	return msg_pack(&pm, m->sender, m->epoch, out);
+}
+
+/* ---- snapshot chunks -------------------------------------------------------------------- */
+
+int
+sync_chunk_begin(struct sync_chunk_enc *c, uint64_t snapshot_id, uint32_t index)
+{
+	c->snapshot_id = snapshot_id;
+	c->index = index;
+	c->nsa = c->nlease = c->nreplay = 0;
+	c->bytes = 0;
+	return 0;
+}
+
+/* Makes room for one more element of size sz in *arr (n used, *cap allocated). */
+static bool
+grow(void **arr, size_t n, size_t *cap, size_t sz)
+{
+	void *p;
+	size_t want;
+
+	if (n < *cap)
+		return true;
+	want = *cap ? 2 * *cap : 64;
+	p = realloc(*arr, want * sz);
+	if (!p)
+		return false;
+	*arr = p;
+	*cap = want;
+	return true;
+}
+
+int
+sync_chunk_add_sa(struct sync_chunk_enc *c, const uint8_t *raw, size_t len)
+{
+	if (c->nsa >= SYNC_CHUNK_MAX_SAS)
+		return -EINVAL;
+	if (!grow((void **)&c->sa, c->nsa, &c->cap_sa, sizeof(*c->sa)))
 		return -ENOMEM;
+	c->sa[c->nsa++] = (struct sync_slice){raw, len};
+	c->bytes += len + 4; /* key and length: 1 + up to 3 bytes for up to 2 MiB */
+	return 0;
+}
+
+int
+sync_chunk_add_seq(struct sync_chunk_enc *c, bool replay, uint32_t spi, uint64_t value)
+{
+	struct sync_seq **arr = replay ? &c->replay : &c->lease;
+	size_t *n = replay ? &c->nreplay : &c->nlease;
+	size_t *cap = replay ? &c->cap_replay : &c->cap_lease;
+
+	if (*n >= SYNC_CHUNK_MAX_SEQ)
+		return -EINVAL;
+	if (!grow((void **)arr, *n, cap, sizeof(**arr)))
+		return -ENOMEM;
+	(*arr)[(*n)++] = (struct sync_seq){spi, value};
+	c->bytes += 18; /* key, length, two keys and two varints (5 + 10 at most) */
+	return 0;
+}
+
+void
+sync_chunk_enc_fini(struct sync_chunk_enc *c)
+{
+	free(c->sa);
+	free(c->lease);
+	free(c->replay);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+sync_encode_chunk(uint32_t sender, uint64_t epoch, const struct sync_chunk_enc *c, struct buf *out)
+{
+	Tandem__Sync__V1__SyncMsg pm;
+	Tandem__Sync__V1__SnapshotChunk ch;
+	ProtobufCBinaryData *raw;
+	Tandem__Sync__V1__LeaseGrant *lg, **lgp;
+	Tandem__Sync__V1__ReplayReport *rr, **rrp;
+	int rc = -ENOMEM;
+
+	raw = calloc(c->nsa + 1, sizeof(*raw));
+	lg = calloc(c->nlease + 1, sizeof(*lg));
+	lgp = calloc(c->nlease + 1, sizeof(*lgp));
+	rr = calloc(c->nreplay + 1, sizeof(*rr));
+	rrp = calloc(c->nreplay + 1, sizeof(*rrp));
+	if (raw && lg && lgp && rr && rrp) {
+		tandem__sync__v1__snapshot_chunk__init(&ch);
+		PB_SET(&ch, snapshot_id, c->snapshot_id);
+		PB_SET(&ch, index, c->index);
+		for (size_t i = 0; i < c->nsa; i++)
+			raw[i] = (ProtobufCBinaryData){c->sa[i].len, PB_DATA(c->sa[i].p)};
+		for (size_t i = 0; i < c->nlease; i++) {
+			tandem__sync__v1__lease_grant__init(&lg[i]);
+			PB_SET(&lg[i], spi, c->lease[i].spi);
+			PB_SET(&lg[i], limit, c->lease[i].value);
+			lgp[i] = &lg[i];
+		}
+		for (size_t i = 0; i < c->nreplay; i++) {
+			tandem__sync__v1__replay_report__init(&rr[i]);
+			PB_SET(&rr[i], spi, c->replay[i].spi);
+			PB_SET(&rr[i], highest, c->replay[i].value);
+			rrp[i] = &rr[i];
+		}
+		ch.n_sa_update_raw = c->nsa;
+		ch.sa_update_raw = raw;
+		ch.n_lease = c->nlease;
+		ch.lease = lgp;
+		ch.n_replay = c->nreplay;
+		ch.replay = rrp;
+		tandem__sync__v1__sync_msg__init(&pm);
+		pm.body_case = TANDEM__SYNC__V1__SYNC_MSG__BODY_SNAP_CHUNK;
+		pm.snap_chunk = &ch;
+		rc = msg_pack(&pm, sender, epoch, out);
 	}
-	protobuf_c_message_pack(pm, body.b_data);
-	rc = sync_encode_raw(m->sender, m->epoch, m->type, body.b_data, body.b_len, out);
-	buf_fini(&body);
+	free(raw);
+	free(lg);
+	free(lgp);
+	free(rr);
+	free(rrp);
 	return rc;
-}
-
-int
-sync_chunk_begin(struct buf *body, uint64_t snapshot_id, uint32_t index)
-{
-	return pb_put_uint(body, 1, snapshot_id) && pb_put_uint(body, 2, index) ? 0 : -ENOMEM;
-}
-
-int
-sync_chunk_add_sa(struct buf *body, const uint8_t *raw, size_t len)
-{
-	return pb_put_bytes(body, 3, raw, len) ? 0 : -ENOMEM;
-}
-
-int
-sync_chunk_add_seq(struct buf *body, bool replay, uint32_t spi, uint64_t value)
-{
-	uint8_t tmp[24]; /* a LeaseGrant / ReplayReport: two keys and two varints */
-	size_t n = 0;
-
-	tmp[n++] = 1 << 3 | WT_VARINT;
-	n += pb_varint_to(tmp + n, spi);
-	tmp[n++] = 2 << 3 | WT_VARINT;
-	n += pb_varint_to(tmp + n, value);
-	return pb_put_bytes(body, replay ? 5 : 4, tmp, n) ? 0 : -ENOMEM;
 }

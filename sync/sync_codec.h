@@ -127,12 +127,16 @@ struct sync_handover {
 	char reason[SYNC_TEXT_MAX];
 };
 
-/* A decoded SyncMsg. SaUpdate and SnapshotChunk bodies stay raw in `body`. */
+/*
+ * A decoded SyncMsg. An SaUpdate stays raw in `body` (SyncMsg.sa_update_packed: the bytes a
+ * store keeps); a SnapshotChunk is read with sync_decode_chunk. Both point into `pb`, the
+ * message protobuf-c unpacked: release it with sync_msg_fini.
+ */
 struct sync_msg {
 	uint32_t version, sender;
 	uint64_t epoch;
 	enum sync_type type;
-	struct sync_slice body; /* the body's bytes, borrowed from the input */
+	struct sync_slice body; /* SYNC_T_SA_UPDATE: the encoded SaUpdate, owned by pb */
 	union {
 		struct sync_node_rec node;
 		struct sync_sa_delete del;
@@ -141,13 +145,16 @@ struct sync_msg {
 		struct sync_snap_end end;
 		struct sync_handover handover;
 	} u;
+	void *pb; /* the unpacked SyncMsg (owned); NULL for a message built to be encoded */
 };
+/* Frees what sync_msg_decode unpacked; body and chunks decoded from m are gone after it. */
+void sync_msg_fini(struct sync_msg *m);
 
 /* A SnapshotChunk: the SaUpdates stay raw (decode each with sync_decode_sa_update). */
 struct sync_snap_chunk {
 	uint64_t snapshot_id;
 	uint32_t index;
-	struct sync_slice *sa; /* owned array; the slices borrow the input */
+	struct sync_slice *sa; /* owned array; the slices borrow the sync_msg */
 	size_t nsa;
 	struct sync_seq *lease, *replay; /* owned arrays */
 	size_t nlease, nreplay;
@@ -155,24 +162,25 @@ struct sync_snap_chunk {
 void sync_snap_chunk_fini(struct sync_snap_chunk *c);
 
 /*
- * Decodes the envelope of one CPG message of len bytes (the transport's length) and, except
- * for SaUpdate and SnapshotChunk, its body. Returns 0, or -EBADMSG with *why set (version,
- * truncation, an unknown body, values out of range). m borrows p.
+ * Decodes one CPG message of len bytes (the transport's length, at most SYNC_MSG_MAX) with
+ * protobuf-c and checks its envelope and, except for SaUpdate and SnapshotChunk, its body.
+ * Returns 0 (then sync_msg_fini(m)), or -EBADMSG with *why set (version, truncation, an
+ * unknown body, counts or values out of range); m needs no fini after a failure.
  */
 int sync_msg_decode(const uint8_t *p, size_t len, struct sync_msg *m, enum sync_rej *why);
 
 /*
  * Decodes a raw SaUpdate (a SyncMsg body, or an element of a chunk) into a state whose times
- * are moved to the engine clock of clk. Counts are checked before anything is allocated, key
- * lengths against the algorithms. Returns 0 (out->st owned by the caller), -EBADMSG with
- * *why, or -ENOMEM.
+ * are moved to the engine clock of clk. protobuf-c unpacks it within an allocation budget
+ * proportional to len; counts are then checked, key lengths against the algorithms. Returns
+ * 0 (out->st owned by the caller), -EBADMSG with *why, or -ENOMEM.
  */
 int sync_decode_sa_update(const uint8_t *p, size_t len, const struct sync_clock *clk,
                           struct sync_sa_update *out, enum sync_rej *why);
 /*
  * Only the identity of a raw SaUpdate, for the store: commit, SPIs, and its Child SAs' SPIs
- * and sequence state. Cheaper than a full decode; structural checks only. Returns 0 or -EBADMSG
- * with *why.
+ * and sequence state. Unpacked by protobuf-c like the full decode, but none of the semantic
+ * checks, no keys copied into secrets, no times converted. Returns 0 or -EBADMSG with *why.
  */
 struct sync_sa_keys {
 	uint64_t commit, spi_i, spi_r;
@@ -182,29 +190,44 @@ struct sync_sa_keys {
 };
 int sync_peek_sa_update(const uint8_t *p, size_t len, struct sync_sa_keys *k, enum sync_rej *why);
 
-/* Decodes a raw SnapshotChunk body. Returns 0, -EBADMSG with *why, or -ENOMEM. */
-int sync_decode_chunk(const uint8_t *p, size_t len, struct sync_snap_chunk *out,
-                      enum sync_rej *why);
+/*
+ * The SnapshotChunk of a decoded message (m->type SYNC_T_SNAP_CHUNK), counts checked. Its
+ * slices borrow m. Returns 0, -EBADMSG with *why, or -ENOMEM.
+ */
+int sync_decode_chunk(const struct sync_msg *m, struct sync_snap_chunk *out, enum sync_rej *why);
 
 /*
- * Appends a raw SaUpdate for state st (times from the engine clock of clk to Unix ms). out
- * should be a secret buffer (keys). Returns 0, -EINVAL (a count beyond the limits) or
- * -ENOMEM.
+ * Appends a raw SaUpdate for state st (times from the engine clock of clk to Unix ms); zero
+ * values are left out. out should be a secret buffer (keys). Returns 0, -EINVAL (a count
+ * beyond the limits) or -ENOMEM.
  */
 int sync_encode_sa_update(const struct ike_sa_state *st, uint32_t change, uint64_t commit,
                           const struct sync_clock *clk, struct buf *out);
-/* Appends a SyncMsg whose body of type t is the raw bytes given (SaUpdate, SnapshotChunk). */
+/* Appends a SyncMsg whose body is the raw SaUpdate given (t must be SYNC_T_SA_UPDATE). */
 int sync_encode_raw(uint32_t sender, uint64_t epoch, enum sync_type t, const uint8_t *body,
                     size_t len, struct buf *out);
 /* Appends a SyncMsg with m's small body (every type but SaUpdate and SnapshotChunk). */
 int sync_encode_msg(const struct sync_msg *m, struct buf *out);
 
 /*
- * SnapshotChunk bodies, built in place: begin writes the header fields; each add appends one
- * element. The body is then wrapped with sync_encode_raw(…, SYNC_T_SNAP_CHUNK, …).
+ * SnapshotChunk bodies: begin clears c and sets the header fields; each add appends one
+ * element (add_sa borrows raw until the chunk is encoded); sync_encode_chunk packs the
+ * SyncMsg. `bytes` is what the elements will take on the wire, for pacing.
  */
-int sync_chunk_begin(struct buf *body, uint64_t snapshot_id, uint32_t index);
-int sync_chunk_add_sa(struct buf *body, const uint8_t *raw, size_t len);
-int sync_chunk_add_seq(struct buf *body, bool replay, uint32_t spi, uint64_t value);
+struct sync_chunk_enc {
+	uint64_t snapshot_id;
+	uint32_t index;
+	struct sync_slice *sa;
+	struct sync_seq *lease, *replay;
+	size_t nsa, nlease, nreplay;
+	size_t cap_sa, cap_lease, cap_replay;
+	size_t bytes;
+};
+int sync_chunk_begin(struct sync_chunk_enc *c, uint64_t snapshot_id, uint32_t index);
+int sync_chunk_add_sa(struct sync_chunk_enc *c, const uint8_t *raw, size_t len);
+int sync_chunk_add_seq(struct sync_chunk_enc *c, bool replay, uint32_t spi, uint64_t value);
+int sync_encode_chunk(uint32_t sender, uint64_t epoch, const struct sync_chunk_enc *c,
+                      struct buf *out);
+void sync_chunk_enc_fini(struct sync_chunk_enc *c);
 
 #endif

@@ -176,6 +176,7 @@ void sync_leave_sync(struct sync *s, const char *why);
 /* sync_tx.c */
 int sync_send(struct sync *s, enum sync_type t, const uint8_t *p, size_t len);
 int sync_send_msg(struct sync *s, struct sync_msg *m);
+int sync_send_chunk(struct sync *s, const struct sync_chunk_enc *c);
 void sync_record_publish(struct sync *s, bool force);
 void sync_record_build(const struct sync *s, struct sync_node_rec *r);
 void sync_pending_delivered(struct sync *s, uint64_t commit);
@@ -198,7 +199,7 @@ void sync_snap_tx_pump(struct sync *s);
 void sync_snap_tx_abort(struct sync *s, const char *why);
 void sync_snap_tx_view(struct sync *s);
 void sync_snap_rx_begin(struct sync *s, uint32_t from, const struct sync_snap_begin *b);
-void sync_snap_rx_chunk(struct sync *s, uint32_t from, const struct sync_slice *body);
+void sync_snap_rx_chunk(struct sync *s, uint32_t from, const struct sync_msg *m, size_t len);
 void sync_snap_rx_end(struct sync *s, uint32_t from, const struct sync_snap_end *e);
 void sync_snap_rx_abort(struct sync *s, const char *why);
 

@@ -92,18 +92,19 @@ sync_snap_tx_consider(struct sync *s)
 	         (unsigned long long)x->id, x->nkeys, n, x->for_nodes[0]);
 }
 
-/* Adds one SA (and the sequence state of its Child SAs) to the chunk body. */
+/* Adds one SA (and the sequence state of its Child SAs) to the chunk: borrows the store's raw
+ * update, which stays put until the chunk is sent (nothing changes the store meanwhile). */
 static void
-chunk_add(struct sync *s, const struct sync_sa_view *v)
+chunk_add(struct sync *s, struct sync_chunk_enc *c, const struct sync_sa_view *v)
 {
-	(void)sync_chunk_add_sa(&s->body, v->raw, v->len);
+	(void)sync_chunk_add_sa(c, v->raw, v->len);
 	for (unsigned i = 0; i < v->nkids; i++) {
 		uint32_t spi = (uint32_t)(v->kids[i] >> 1);
 		bool in = v->kids[i] & 1;
 		uint64_t val = sync_store_seq_get(s->store, spi, in, NULL);
 
 		if (val)
-			(void)sync_chunk_add_seq(&s->body, in, spi, val);
+			(void)sync_chunk_add_seq(c, in, spi, val);
 	}
 }
 
@@ -135,28 +136,32 @@ void
 sync_snap_tx_pump(struct sync *s)
 {
 	struct sync_snap_tx *x = &s->stx;
+	struct sync_chunk_enc c;
 
+	memset(&c, 0, sizeof(c));
 	while (x->running && s->t.backlog(s->targ) < s->o.backlog_low) {
 		unsigned nsa = 0;
 
-		buf_reset(&s->body);
-		(void)sync_chunk_begin(&s->body, x->id, x->index);
+		(void)sync_chunk_begin(&c, x->id, x->index);
+		/* room for one more SA's sequence state: 2 directions per Child SA */
 		while (x->pos < x->nkeys && nsa < s->o.chunk_max_sas &&
-		       s->body.b_len < s->o.chunk_max_bytes) {
+		       c.bytes < s->o.chunk_max_bytes &&
+		       c.nlease + IKE_STATE_MAX_CHILDREN <= SYNC_CHUNK_MAX_SEQ &&
+		       c.nreplay + IKE_STATE_MAX_CHILDREN <= SYNC_CHUNK_MAX_SEQ) {
 			struct sync_sa_view v;
 
 			if (sync_store_get(s->store, x->keys[2 * x->pos], x->keys[2 * x->pos + 1],
 			                   &v) &&
 			    !v.tomb) {
-				chunk_add(s, &v);
+				chunk_add(s, &c, &v);
 				nsa++;
 			}
 			x->pos++;
 		}
 		if (nsa) {
-			if (!buf_ok(&s->body) ||
-			    sync_send(s, SYNC_T_SNAP_CHUNK, s->body.b_data, s->body.b_len)) {
+			if (c.nsa != nsa || sync_send_chunk(s, &c)) {
 				/* the joiners get nothing complete: they ask again */
+				sync_chunk_enc_fini(&c);
 				sync_snap_tx_abort(s, "a chunk could not be sent");
 				return;
 			}
@@ -165,10 +170,12 @@ sync_snap_tx_pump(struct sync *s)
 			x->index++;
 		}
 		if (x->pos >= x->nkeys) {
+			sync_chunk_enc_fini(&c);
 			snap_tx_finish(s);
 			return;
 		}
 	}
+	sync_chunk_enc_fini(&c);
 }
 
 void
@@ -265,7 +272,7 @@ rx_chunk_sa(struct sync *s, const struct sync_slice *raw, const struct sync_cloc
 }
 
 void
-sync_snap_rx_chunk(struct sync *s, uint32_t from, const struct sync_slice *body)
+sync_snap_rx_chunk(struct sync *s, uint32_t from, const struct sync_msg *m, size_t len)
 {
 	struct sync_snap_rx *x = &s->srx;
 	struct sync_snap_chunk c;
@@ -275,7 +282,7 @@ sync_snap_rx_chunk(struct sync *s, uint32_t from, const struct sync_slice *body)
 
 	if (!x->running || from != x->from)
 		return; /* not for this node */
-	rc = sync_decode_chunk(body->p, body->len, &c, &why);
+	rc = sync_decode_chunk(m, &c, &why);
 	if (rc) {
 		if (rc == -EBADMSG)
 			sync_reject(s, why, from, "snapshot chunk");
@@ -291,7 +298,7 @@ sync_snap_rx_chunk(struct sync *s, uint32_t from, const struct sync_slice *body)
 		x->broken = true;
 	}
 	x->next_index = c.index + 1;
-	x->bytes += body->len;
+	x->bytes += len;
 	s->h.clock(s->harg, &clk);
 	/* sequence state first: the states imported below merge it */
 	for (size_t i = 0; i < c.nlease; i++) {

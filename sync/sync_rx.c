@@ -195,23 +195,14 @@ rx_node(struct sync *s, struct sync_peer *p, const struct sync_msg *m, bool own)
 	sync_snap_tx_consider(s);
 }
 
-void
-sync_rx_deliver(struct sync *s, uint32_t nodeid, uint32_t pid, const uint8_t *p, size_t len)
+static void
+rx_msg(struct sync *s, uint32_t nodeid, bool own, const struct sync_msg *m, size_t len)
 {
-	struct sync_msg m;
 	struct sync_peer *peer;
-	enum sync_rej why;
-	bool own = nodeid == s->o.node_id && pid == s->o.pid;
 
-	if (sync_msg_decode(p, len, &m, &why)) {
-		s->st.rx_msgs[SYNC_T_NONE]++;
-		s->st.rx_bytes[SYNC_T_NONE] += len;
-		sync_reject(s, why, nodeid, "undecodable");
-		return;
-	}
-	s->st.rx_msgs[m.type]++;
-	s->st.rx_bytes[m.type] += len;
-	if (m.sender != nodeid) {
+	s->st.rx_msgs[m->type]++;
+	s->st.rx_bytes[m->type] += len;
+	if (m->sender != nodeid) {
 		sync_reject(s, SYNC_REJ_SENDER, nodeid, "sender field names another node");
 		return;
 	}
@@ -222,42 +213,42 @@ sync_rx_deliver(struct sync *s, uint32_t nodeid, uint32_t pid, const uint8_t *p,
 	peer = sync_peer_get(s, nodeid, true);
 	if (!peer)
 		return;
-	if (peer->epoch && m.epoch < peer->epoch) {
+	if (peer->epoch && m->epoch < peer->epoch) {
 		sync_reject(s, SYNC_REJ_STALE, nodeid, "from an earlier run of that node");
 		return;
 	}
 	peer->last_seen_ms = s->now_ms;
-	if (m.type != SYNC_T_NODE && m.type != SYNC_T_HANDOVER && !may_send_state(s, peer, own)) {
-		sync_reject(s, SYNC_REJ_NOT_ACTIVE, nodeid, sync_type_name(m.type));
+	if (m->type != SYNC_T_NODE && m->type != SYNC_T_HANDOVER && !may_send_state(s, peer, own)) {
+		sync_reject(s, SYNC_REJ_NOT_ACTIVE, nodeid, sync_type_name(m->type));
 		return;
 	}
-	switch (m.type) {
+	switch (m->type) {
 	case SYNC_T_NODE:
-		rx_node(s, peer, &m, own);
+		rx_node(s, peer, m, own);
 		break;
 	case SYNC_T_SA_UPDATE:
-		rx_sa_update(s, &m, own);
+		rx_sa_update(s, m, own);
 		break;
 	case SYNC_T_SA_DELETE:
-		rx_sa_delete(s, &m, own);
+		rx_sa_delete(s, m, own);
 		break;
 	case SYNC_T_LEASE:
 	case SYNC_T_REPLAY:
-		rx_seq(s, &m, own);
+		rx_seq(s, m, own);
 		break;
 	case SYNC_T_SNAP_BEGIN:
-		if (m.u.begin.commit > s->seen_commit)
-			s->seen_commit = m.u.begin.commit;
+		if (m->u.begin.commit > s->seen_commit)
+			s->seen_commit = m->u.begin.commit;
 		if (!own)
-			sync_snap_rx_begin(s, nodeid, &m.u.begin);
+			sync_snap_rx_begin(s, nodeid, &m->u.begin);
 		break;
 	case SYNC_T_SNAP_CHUNK:
 		if (!own)
-			sync_snap_rx_chunk(s, nodeid, &m.body);
+			sync_snap_rx_chunk(s, nodeid, m, len);
 		break;
 	case SYNC_T_SNAP_END:
 		if (!own)
-			sync_snap_rx_end(s, nodeid, &m.u.end);
+			sync_snap_rx_end(s, nodeid, &m->u.end);
 		break;
 	case SYNC_T_HANDOVER:
 		/* only the node that is active may hand the cluster over */
@@ -267,15 +258,31 @@ sync_rx_deliver(struct sync *s, uint32_t nodeid, uint32_t pid, const uint8_t *p,
 			            "handover from a node not active");
 			break;
 		}
-		s->handover_to = m.u.handover.to_node;
+		s->handover_to = m->u.handover.to_node;
 		s->handover_from = nodeid;
 		snprintf(s->handover_why, sizeof(s->handover_why),
-		         "switchover from node %u: %.200s", nodeid, m.u.handover.reason);
-		log_info("node %u hands the cluster to node %u (%s)", nodeid, m.u.handover.to_node,
-		         m.u.handover.reason);
+		         "switchover from node %u: %.200s", nodeid, m->u.handover.reason);
+		log_info("node %u hands the cluster to node %u (%s)", nodeid, m->u.handover.to_node,
+		         m->u.handover.reason);
 		sync_role_evaluate(s);
 		break;
 	default:
 		break;
 	}
+}
+
+void
+sync_rx_deliver(struct sync *s, uint32_t nodeid, uint32_t pid, const uint8_t *p, size_t len)
+{
+	struct sync_msg m;
+	enum sync_rej why;
+
+	if (sync_msg_decode(p, len, &m, &why)) {
+		s->st.rx_msgs[SYNC_T_NONE]++;
+		s->st.rx_bytes[SYNC_T_NONE] += len;
+		sync_reject(s, why, nodeid, "undecodable");
+		return;
+	}
+	rx_msg(s, nodeid, nodeid == s->o.node_id && pid == s->o.pid, &m, len);
+	sync_msg_fini(&m);
 }

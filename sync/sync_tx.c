@@ -63,6 +63,16 @@ sync_send(struct sync *s, enum sync_type t, const uint8_t *p, size_t len)
 }
 
 int
+sync_send_chunk(struct sync *s, const struct sync_chunk_enc *c)
+{
+	int rc;
+
+	buf_reset(&s->tx);
+	rc = sync_encode_chunk(s->o.node_id, s->o.epoch, c, &s->tx);
+	return rc ? rc : sync_transmit(s, SYNC_T_SNAP_CHUNK, &s->tx);
+}
+
+int
 sync_send_msg(struct sync *s, struct sync_msg *m)
 {
 	int rc;

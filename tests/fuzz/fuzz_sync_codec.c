@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the replication codec (sync/sync_codec.h): one CPG message as a peer
- * could send it. Envelope and small bodies, SaUpdates (full decode and the store's cheaper
- * peek, which must agree), snapshot chunks with every SA in them; a decoded state is encoded
- * again and must decode to the same identity; decoded SAs go through a store.
+ * could send it (a SyncMsg, protobuf-c unpacked within its allocation budget). Envelope and
+ * small bodies, SaUpdates (SyncMsg.sa_update_packed: full decode and the store's cheaper
+ * peek, which must agree), snapshot chunks with every SA in them (sa_update_raw); a decoded
+ * state is encoded again and must decode to the same identity; decoded SAs go through a
+ * store. The corpus comes from the unit tests (SYNC_BUS_DUMP, tests/unit/sync/sync_bus.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,8 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
 	if (sync_msg_decode(p, len, &m, &why) == 0) {
 		if (m.type == SYNC_T_SA_UPDATE) {
 			one_sa(st, m.body.p, m.body.len);
-		} else if (m.type == SYNC_T_SNAP_CHUNK &&
-		           sync_decode_chunk(m.body.p, m.body.len, &c, &why) == 0) {
+		} else if (m.type == SYNC_T_SNAP_CHUNK && sync_decode_chunk(&m, &c, &why) == 0) {
 			for (size_t i = 0; i < c.nsa; i++)
 				one_sa(st, c.sa[i].p, c.sa[i].len);
 			for (size_t i = 0; i < c.nlease; i++)
@@ -79,6 +80,7 @@ LLVMFuzzerTestOneInput(const uint8_t *p, size_t len)
 			(void)sync_store_delete(st, m.u.del.spi_i, m.u.del.spi_r, m.u.del.commit,
 			                        true, 1, 0);
 		}
+		sync_msg_fini(&m);
 	}
 	/* the body alone as an SaUpdate too (the decoder must refuse anything, not trust it) */
 	one_sa(st, p, len);

@@ -309,8 +309,10 @@ dump(const struct bus_item *it)
 	char path[512];
 	FILE *f;
 
-	if (!dir || sync_msg_decode(it->p, it->len, &m, &why) || per_type[m.type] >= 8 ||
-	    it->len > 16384)
+	if (!dir || sync_msg_decode(it->p, it->len, &m, &why))
+		return;
+	sync_msg_fini(&m);
+	if (per_type[m.type] >= 8 || it->len > 16384)
 		return;
 	per_type[m.type]++;
 	snprintf(path, sizeof(path), "%s/%s-%u", dir, sync_type_name(m.type), n++);
