@@ -1086,8 +1086,14 @@ activate_one(struct ike_engine *e, struct ike_sa *sa)
 	for (size_t i = 0; i < sa->st.nchildren; i++) {
 		struct ike_child_state *c = &sa->st.child[i];
 
-		/* out: start at the last replicated limit and take the next lease first */
-		sa->cx[i]->out_start = c->out_lease_limit ? c->out_lease_limit : 1;
+		/*
+		 * out: start one lease past the last replicated limit and take the next lease
+		 * first. The skipped lease covers the one grant an old active may have had
+		 * delivered to itself alone as its membership split (corosync's transitional
+		 * delivery, before the new ring; at most one: an engine asks for one lease at a
+		 * time, later grants wait for confirmed quorum): docs/faults.md "Fencing".
+		 */
+		sa->cx[i]->out_start = c->out_lease_limit ? c->out_lease_limit + e->lease_size : 1;
 		c->out_lease_limit = sa->cx[i]->out_start + e->lease_size;
 		sa->cx[i]->in_start = c->in_highest + e->report_every;
 		c->in_highest = sa->cx[i]->in_start;
