@@ -202,6 +202,7 @@ if [[ "$ACT" == gw1 ]]; then
 	check "gw1 stands by, in sync" lab_wait_until 10 standby_ready gw1
 fi
 cut_sync() {
+	T_CUT=$(date +%H:%M:%S.%3N | awk '{ split($1, t, /[:.]/); print ((t[1] * 60 + t[2]) * 60 + t[3]) * 1000 + t[4] }')
 	lab_link_cut gw2 sync0
 	sleep 10
 	lab_link_heal gw2 sync0
@@ -220,6 +221,11 @@ if [[ -n "$T_DOWN" && -n "$T_UP" ]]; then
 else
 	fail "5: no role change in the logs (gw2 down '$T_DOWN', gw1 up '$T_UP')"
 fi
+T_VIP=$(log_ms gw2 "VIP $LAB_WAN_VIP/24 on wan0 removed")
+T_SA=$(log_ms gw2 "SA out SPI 0x[0-9a-f]+ deleted")
+pass "5: fenced, from gw2's log: stepped down $((T_DOWN - T_CUT)) ms after the cut, WAN VIP removed at +$((T_VIP - T_CUT)) ms, outbound SA deleted from its engine at +$((T_SA - T_CUT)) ms"
+check "5: gw2 fenced within 2 s of the cut (VIP and outbound SA gone)" \
+	test $((T_VIP - T_CUT)) -le 2000 -a $((T_SA - T_CUT)) -le 2000 -a "$T_SA" -ge "$T_CUT"
 FENCE=$(awk -v a="$EV_MS" '$1 >= a && $2 !~ /gw2=active/ { print $1 - a; exit }' "$LAB_DIR/watch.log")
 pass "5: gw2 stopped being active $FENCE ms after the cut (watcher, 100 ms samples)"
 VIPGONE=$(awk -v a="$EV_MS" '$1 >= a && $3 !~ /gw2/ { print $1 - a; exit }' "$LAB_DIR/watch.log")

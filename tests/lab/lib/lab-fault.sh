@@ -51,9 +51,11 @@ lab_fault_watch_start() {
 	local nodes=("$@") hactl
 	hactl=$(lab__hactl)
 	: >"$LAB_DIR/powered-off"
+	rm -f "$LAB_DIR/.watch-stop"
 	(
-		trap 'exit 0' TERM
-		while :; do
+		# stopped by a file, not a signal: a sample's jobs finish before the loop ends, so
+		# nothing writes into LAB_DIR after lab_down removed it
+		while [[ ! -e "$LAB_DIR/.watch-stop" ]]; do
 			local n r out roles='' vips='' off
 			off=$(<"$LAB_DIR/powered-off")
 			# every node at once, so that one sample is one instant (a sequential poll
@@ -88,7 +90,13 @@ lab_fault_watch_start() {
 }
 
 lab_fault_watch_stop() {
+	local k
 	if [[ -n "${LAB_FAULT_WATCH_PID:-}" ]]; then
+		touch "$LAB_DIR/.watch-stop" 2>/dev/null || true
+		for ((k = 0; k < 30; k++)); do
+			kill -0 "$LAB_FAULT_WATCH_PID" 2>/dev/null || break
+			sleep 0.1
+		done
 		kill "$LAB_FAULT_WATCH_PID" 2>/dev/null || true
 		wait "$LAB_FAULT_WATCH_PID" 2>/dev/null || true
 		LAB_FAULT_WATCH_PID=''
