@@ -3,7 +3,8 @@
 # Runs every test of tandem and ends with one line: "N passed, N failed[, N skipped]".
 # Installs dependencies, builds (normal and ASan/UBSan+libFuzzer), then runs: formatting
 # check, unit and integration tests in both builds, a bounded fuzz run of every target, and
-# the network-namespace lab tests (real corosync, real strongSwan). Exit 0 only if nothing
+# the network-namespace lab tests (real corosync, real strongSwan) and the deploy tests (the
+# .deb onto systemd-nspawn nodes by Ansible). Exit 0 only if nothing
 # failed. As root a skipped lab test counts as failed.
 #   TANDEM_FUZZ_SECONDS  seconds per fuzz target (default 20)
 #   TANDEM_TEST_FILTER   run only lab tests whose file name matches this regex
@@ -92,6 +93,28 @@ for t in tests/lab/test_*.sh; do
 	else
 		record fail "$name" "(exit $rc after ${dt} s; log below)"
 		tail -40 "/tmp/tandem-$(basename "$t").log"
+	fi
+done
+
+section "deploy tests (the .deb, systemd-nspawn nodes, Ansible; docs/deploy.md)"
+for t in tests/deploy/test_*.sh; do
+	[ -e "$t" ] || continue
+	name=deploy:$(basename "$t" .sh)
+	if [ -n "${TANDEM_TEST_FILTER:-}" ] && ! grep -qE "$TANDEM_TEST_FILTER" <<<"$t"; then
+		continue
+	fi
+	t0=$SECONDS
+	TANDEM_BUILD_DIR=$root/build timeout --kill-after=10 900 "$t" \
+		>"/tmp/tandem-deploy-$(basename "$t").log" 2>&1
+	rc=$?
+	dt=$((SECONDS - t0))
+	if [ $rc -eq 0 ]; then
+		record pass "$name" "(${dt} s)"
+	elif [ $rc -eq 77 ] && [ "$(id -u)" -ne 0 ]; then
+		record skip "$name" "(needs root)"
+	else
+		record fail "$name" "(exit $rc after ${dt} s; log below)"
+		grep -E '^(ok|FAIL)' "/tmp/tandem-deploy-$(basename "$t").log" | tail -40
 	fi
 done
 
