@@ -124,6 +124,7 @@ tandemd_reload(struct tandemd *d)
 	tandemd_eng_apply(d);              /* engines (tandemd_eng.c) */
 	tandemd_ike_apply(d->ike, d->cfg); /* IKE (tandemd_ike.c), after the engines' sockets */
 	tandemd_ha_apply(d);               /* VIPs and routes by cost (tandemd_ha.c) */
+	tandemd_sync_config_changed(d);    /* the digest the other nodes compare with theirs */
 	(void)tandemd_metrics_apply(d);    /* the Prometheus endpoint follows `metrics listen` */
 	log_info("reloaded %s: digest %.12s, %u tunnel(s), %u warning(s)", d->opts.config_path,
 	         d->digest, cfg_count_tunnels(cfg), cfg->nwarnings);

@@ -254,6 +254,17 @@ tandemd_sync_engines(struct tandemd *d, uint32_t up, uint32_t total)
 }
 
 void
+tandemd_sync_config_changed(struct tandemd *d)
+{
+	uint8_t dig[32];
+
+	if (!d->sync || cfg_digest(d->cfg, &d->mk, dig) != 0)
+		return;
+	sync_config_digest(d->sync->s, dig);
+	ts_schedule(d->sync);
+}
+
+void
 tandemd_sync_engines_changed(struct tandemd *d)
 {
 	const struct cfg_asp_group *g;
@@ -305,7 +316,9 @@ tandemd_role_changed(struct tandemd *d, enum ha_role old, enum ha_role now, cons
 		tandemd_event(d, TEV_ROLE, d->opts.node, ha_role_str(now), detail, 0, "%s",
 		              why ? why : "");
 	}
-	if (now != HA_ROLE_UNKNOWN) /* joined the group: ready for systemd (Type=notify) */
+	/* ready for systemd (Type=notify) once joined and elected: a first "faulted" can come
+	 * before the join (corosync not answering yet) */
+	if (now == HA_ROLE_STANDBY || now == HA_ROLE_ACTIVE || d->ready_sent)
 		tandemd_notify_ready(d, ha_role_str(now));
 	if (now == HA_ROLE_ACTIVE) {
 		uint64_t t0 = clk_mono_us();

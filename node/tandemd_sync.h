@@ -44,6 +44,8 @@ void tandemd_sync_engines(struct tandemd *d, uint32_t up, uint32_t total);
 /* An engine group went up or down: counts the configured groups serving now and tells the
  * replication layer (a node whose engines are not all serving is not eligible as active). */
 void tandemd_sync_engines_changed(struct tandemd *d);
+/* After a reload: the node's record carries the new configuration digest. */
+void tandemd_sync_config_changed(struct tandemd *d);
 
 /*
  * THE ROLE CHANGE HOOK. Called by the replication layer whenever this node's role changes

@@ -395,6 +395,17 @@ sync_engines(struct sync *s, uint32_t up, uint32_t total)
 }
 
 void
+sync_config_digest(struct sync *s, const uint8_t digest[HA_DIGEST_LEN])
+{
+	sync_now(s);
+	if (memcmp(digest, s->o.digest, HA_DIGEST_LEN) == 0)
+		return;
+	memcpy(s->o.digest, digest, HA_DIGEST_LEN);
+	s->rec_dirty = true;
+	sync_role_evaluate(s);
+}
+
+void
 sync_deliver(struct sync *s, uint32_t nodeid, uint32_t pid, const uint8_t *p, size_t len)
 {
 	sync_now(s);

@@ -109,6 +109,11 @@ void sync_quorum(struct sync *s, bool quorate, uint32_t ring_node, uint64_t ring
 
 /* Engine groups serving now, of those configured. */
 void sync_engines(struct sync *s, uint32_t up, uint32_t total);
+/*
+ * The configuration was reloaded: DIGEST is what this node's record carries from now on
+ * (the other nodes compare it with theirs; a node whose digest differs cannot take over).
+ */
+void sync_config_digest(struct sync *s, const uint8_t digest[HA_DIGEST_LEN]);
 /* The IKE engine's observer: a change numbered `commit` (the engine's own numbering). */
 void sync_ike_changed(struct sync *s, const struct ike_sa_state *st, enum ike_change what,
                       uint64_t commit);
