@@ -28,7 +28,8 @@ deploy_cleanup() {
 # deploy_traps NODES...: take the nodes down before the lab's own clean-up, on every way out.
 deploy_traps() {
 	# shellcheck disable=SC2064 # the node list is fixed now
-	trap "deploy_cleanup $*; lab__on_exit" EXIT
+	# lab__on_exit exits with the status it finds: keep the test's
+	trap "rc=\$?; deploy_cleanup $*; (exit \$rc); lab__on_exit" EXIT
 	# shellcheck disable=SC2064
 	trap "deploy_cleanup $*; lab__on_signal INT 130" INT
 	# shellcheck disable=SC2064
