@@ -111,6 +111,10 @@ for n in "${NODES[@]}"; do
 	check "$n: forwarding on" test "$(deploy_exec "$n" sysctl -n net.ipv4.ip_forward)" = 1
 done
 check "the authkey is byte-identical on both nodes" authkey_same
+check "the packaged example configuration passes tandemd --check-config" \
+	deploy_exec gw1 tandemd --check-config --config /etc/tandem/tandem.conf.example
+check "man tandemd, man tandem.conf find the installed pages" \
+	deploy_exec gw1 man -w tandemd tandem.conf hactl tandem-engine
 verify_quiet() { [[ -z "$(deploy_exec gw1 systemd-analyze verify /lib/systemd/system/tandemd.service 2>&1)" ]]; }
 check "systemd-analyze verify tandemd.service prints nothing" verify_quiet
 EXPOSURE=$(deploy_exec gw1 systemd-analyze security tandemd.service --no-pager 2>/dev/null |
