@@ -97,14 +97,15 @@ deploy_node_boot() {
 	# systemd's private socket appears a moment after PID 1 starts: poll until it answers
 	# with a final state (degraded counts: masked units may leave failed dependencies)
 	local st=''
-	for ((k = 0; k < 600; k++)); do
+	for ((k = 0; k < 1200; k++)); do
 		st=$(nsenter -t "$pid1" -a systemctl is-system-running 2>/dev/null)
 		case $st in
 		running | degraded) return 0 ;;
 		esac
 		sleep 0.1
 	done
-	lab_err "container $node: system $st"
+	lab_err "container $node: system '$st' after 120 s; nspawn log:"
+	tail -20 "$log" >&2
 	return 1
 }
 
@@ -149,7 +150,7 @@ deploy_node_down() {
 		if mountpoint -q "$r/$m"; then umount -l "$r/$m" || true; fi
 		rmdir "$r/$m" 2>/dev/null
 	done
-	rm -f "$r/pid1" "$r/nspawn.pid"
+	rm -f "$r/pid1" "$r/nspawn.pid" "$r/.#root.lck" # nspawn's image lock file
 	rmdir "$r" 2>/dev/null
 	for h in unified systemd; do
 		# the container's systemd made its own cgroups below: remove depth first
