@@ -61,8 +61,8 @@ sleep 2
 memberships() { grep -c "A new membership" "$(lab_node_dir "$1")/corosync/corosync.log" || true; }
 quorum_lost() { grep -c "lost quorum" "$(lab_node_dir "$1")/tandemd.log" || true; }
 M1=$(memberships gw1) M2=$(memberships gw2)
-R1=$(grep -c "role .* -> " "$(lab_node_dir gw1)/tandemd.log" || true)
-R2=$(grep -c "role .* -> " "$(lab_node_dir gw2)/tandemd.log" || true)
+R1=$(grep -c "tandemd\[sync\]: role .* -> " "$(lab_node_dir gw1)/tandemd.log" || true)
+R2=$(grep -c "tandemd\[sync\]: role .* -> " "$(lab_node_dir gw2)/tandemd.log" || true)
 
 lab_drill_traffic_start soak
 for ((k = 0; k < HOGS; k++)); do
@@ -76,8 +76,8 @@ lab_drill_traffic_stop soak
 
 read -r _ LOST SENT < <(lab_drill_gap soak 0 0)
 DM1=$(($(memberships gw1) - M1)) DM2=$(($(memberships gw2) - M2))
-DR1=$(($(grep -c "role .* -> " "$(lab_node_dir gw1)/tandemd.log" || true) - R1))
-DR2=$(($(grep -c "role .* -> " "$(lab_node_dir gw2)/tandemd.log" || true) - R2))
+DR1=$(($(grep -c "tandemd\[sync\]: role .* -> " "$(lab_node_dir gw1)/tandemd.log" || true) - R1))
+DR2=$(($(grep -c "tandemd\[sync\]: role .* -> " "$(lab_node_dir gw2)/tandemd.log" || true) - R2))
 Q=$(($(quorum_lost gw1) + $(quorum_lost gw2)))
 pass "soak figures: membership changes gw1 $DM1, gw2 $DM2; role changes gw1 $DR1, gw2 $DR2; quorum lost $Q; pings lost $LOST of $SENT; load $(cut -d' ' -f1-3 /proc/loadavg)"
 check "no membership change in $SECS s" test "$DM1" -eq 0 -a "$DM2" -eq 0
