@@ -38,7 +38,19 @@ struct tandemd_sync {
 	int64_t takeover_unix_ms;
 	char takeover_why[256];
 	uint32_t takeover_ms, takeover_sas;
+	struct event *eng_grace; /* an active's engine down: the supervisor's restart first */
 };
+
+/*
+ * An engine that dies on the active node is restarted in place by the supervisor in 15-30 ms
+ * (docs/engine.md), with its SAs and no renegotiation: far less disruption than a failover.
+ * The cluster hears of an active's engine group being down only if it is still down this long
+ * later (a restart that failed, a crash loop in back-off); a standby's, and every recovery, at
+ * once (docs/ha.md "Takeover").
+ */
+#define TS_ENGINE_GRACE_MS 300u
+
+static void ts_engine_grace(evutil_socket_t fd, short what, void *arg);
 
 bool
 tandemd_sync_enabled(const struct tandemd *d)
@@ -186,7 +198,9 @@ tandemd_sync_start(struct tandemd *d)
 	if (d->ike)
 		ike_engine_set_standby(tandemd_ike_engine(d->ike), true);
 	ts->tick = evtimer_new(d->base, ts_tick, ts);
-	rc = ts->tick ? sync_cpg_new(d->base, cl->name, me->id, &ts->cpg) : -ENOMEM;
+	ts->eng_grace = evtimer_new(d->base, ts_engine_grace, d);
+	rc = ts->tick && ts->eng_grace ? sync_cpg_new(d->base, cl->name, me->id, &ts->cpg)
+	                               : -ENOMEM;
 	if (rc == 0)
 		rc = sync_new(&o, sync_cpg_transport(), ts->cpg, &host, ts,
 		              d->ike ? tandemd_ike_engine(d->ike) : NULL, &ts->s);
@@ -213,6 +227,8 @@ tandemd_sync_free(struct tandemd *d)
 	sync_free(ts->s);
 	if (ts->tick)
 		event_free(ts->tick);
+	if (ts->eng_grace)
+		event_free(ts->eng_grace);
 	free(ts);
 	d->sync = NULL;
 }
@@ -264,19 +280,53 @@ tandemd_sync_config_changed(struct tandemd *d)
 	ts_schedule(d->sync);
 }
 
+static void
+ts_engines_count(const struct tandemd *d, uint32_t *up, uint32_t *total)
+{
+	const struct cfg_asp_group *g;
+
+	*up = *total = 0;
+	TAILQ_FOREACH(g, &d->cfg->asp_groups, entry)
+	{
+		(*total)++;
+		*up += d->eng && eng_group_up(d->eng, g->name);
+	}
+}
+
+static void
+ts_engine_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct tandemd *d = arg;
+	uint32_t up, total;
+
+	(void)fd;
+	(void)what;
+	ts_engines_count(d, &up, &total);
+	if (up < total)
+		log_warnx("%u of %u engine groups still down %u ms later: telling the cluster",
+		          total - up, total, TS_ENGINE_GRACE_MS);
+	tandemd_sync_engines(d, up, total);
+}
+
 void
 tandemd_sync_engines_changed(struct tandemd *d)
 {
-	const struct cfg_asp_group *g;
-	uint32_t up = 0, total = 0;
+	struct timeval tv = {0, (suseconds_t)TS_ENGINE_GRACE_MS * 1000};
+	uint32_t up, total;
 
 	if (!d->sync)
 		return;
-	TAILQ_FOREACH(g, &d->cfg->asp_groups, entry)
-	{
-		total++;
-		up += d->eng && eng_group_up(d->eng, g->name);
+	ts_engines_count(d, &up, &total);
+	if (up < total && sync_role(d->sync->s) == HA_ROLE_ACTIVE) {
+		if (!evtimer_pending(d->sync->eng_grace, NULL)) {
+			log_info("engine group down on the active node: %u ms for the supervisor's "
+			         "restart before the cluster is told",
+			         TS_ENGINE_GRACE_MS);
+			evtimer_add(d->sync->eng_grace, &tv);
+		}
+		return;
 	}
+	evtimer_del(d->sync->eng_grace);
 	tandemd_sync_engines(d, up, total);
 }
 
