@@ -20,18 +20,8 @@ source "$here/lib/lab.sh"
 source "$here/lib/lab-drill.sh"
 [[ $(id -u) -eq 0 ]] || exit 77
 
-exec 3>&1
-fails=0
-pass() { printf 'ok   - %s\n' "$*" >&3; }
-fail() {
-	printf 'FAIL - %s\n' "$*" >&3
-	fails=$((fails + 1))
-}
-check() { # check "what" cmd...
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
+# shellcheck source=lib/lab-check.sh
+source "$here/lib/lab-check.sh"
 MAX_GAP=${LAB_FAILOVER_MAX_GAP_MS:-150}
 NODES=(gw1 gw2)
 

@@ -6,8 +6,8 @@
 # namespace) and a watcher sampling both roles and the WAN VIP's holders every 100 ms. Faults,
 # in one lab, one after the other:
 #   1  kill -9 of the active tandemd (corosync alive)              gap <= 150 ms, same SPIs
-#   3  the active's engine hung (SIGSTOP): detected, the standby    gap <= MAX_HANG ms, same SPIs
-#      takes over (engines down), the hung engine is replaced
+#   3  the active's engine hung (SIGSTOP): detected, replaced in   gap <= MAX_HANG ms, same SPIs
+#      place; the node stays active (docs/ha.md: a restart first)
 #   4  the standby's corosync killed and restarted                  no loss, standby resyncs
 #   5  the sync link of the active cut for 10 s, then healed        one active throughout
 #   6  20 % loss on the sync link for 30 s, then kill -9 of active  no false failover
@@ -167,12 +167,13 @@ event engine-hang 3 3 hang
 kill -CONT "$EPID" 2>/dev/null || true
 common engine-hang
 kept engine-hang
-# the engines-down record moves the cluster to the standby's healthy engines (docs/ha.md)
+# the supervisor replaces the hung engine in place, within the 300 ms the cluster waits before
+# it hears of engines down (docs/ha.md "Takeover"): no failover
 check "3: exactly one active ($ACTIVE) holding the WAN VIP ($VIPS)" test -n "$ACTIVE" -a "$ACTIVE" = "$VIPS"
 check "3 active's engine hung: gap $GAP ms <= $MAX_HANG ms (active after: $ACTIVE)" test "$GAP" -le "$MAX_HANG"
 check "the hung engine was replaced (pid $EPID -> $(engine_pid "$ACT"))" \
 	lab_wait_until 5 bash -c "[[ \$('$(lab__hactl)' --ctl '$(lab_tandemd_ctl "$ACT")' --json show engines | jq -r '.groups[0].pid') != $EPID ]]"
-check "$ACT stands by, in sync, with a healthy engine" lab_wait_until 10 standby_ready "$ACT"
+check "$ACT stays active with its replaced engine" lab_wait_until 10 role_is "$ACT" active
 
 # --- 4: the standby's corosync killed and restarted ------------------------------------------
 roles
