@@ -19,8 +19,11 @@ PKGS=(
 	iproute2 iputils-ping iperf3 tcpdump tshark procps psmisc util-linux jq python3 curl
 	# monitoring (docs/monitoring.md): promtool and the Prometheus server of the scrape test
 	prometheus
-	# packaging and deployment (docs/deploy.md): man pages, cpack -G DEB, Ansible, nspawn nodes
-	scdoc dpkg-dev file ansible ansible-lint systemd-container
+	# packaging and deployment (docs/deploy.md): man pages, cpack -G DEB, Ansible, nspawn nodes.
+	# The test's nodes boot an overlay of this machine's root and have no mirror: what Ansible
+	# needs on a target (python3-apt for its apt module) and what the test runs there (man)
+	# must be installed here (a fresh machine has neither; the fresh-machine check found it).
+	scdoc dpkg-dev file ansible ansible-lint systemd-container python3-apt man-db
 )
 
 if [ "$(id -u)" -ne 0 ]; then
