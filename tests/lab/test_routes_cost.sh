@@ -15,99 +15,19 @@ source "$here/lib/lab.sh"
 
 # shellcheck source=lib/lab-check.sh
 source "$here/lib/lab-check.sh"
+# shellcheck source=lib/lab-seed16.sh
+source "$here/lib/lab-seed16.sh"
 
 lab_init
 lab_topology_up 1
-GW1=$(lab_addr gw1 wan)
 CONF=$LAB_DIR/gw1.conf
 SW=$LAB_DIR/br/swanctl
 LOG=$(lab_node_dir gw1)/tandemd.log
 PSK=tandem-lab-psk-0123456789
 
-# --- tandem: seed 004 Example 16 with the lab's addresses -----------------------------------
-{
-	printf '! seed 004 §13 (Example 16) in the lab: two tunnels to one branch, routes by cost\n'
-	printf 'asp pool P1 service security\n  asp 1/1\nasp pool P2 service security\n  asp 1/2\n'
-	printf 'asp group G1\n  pool P1\nasp group G2\n  pool P2\n'
-	lab__ike_prop ike-proposal aes128gcm16-prfsha256-ecp256
-	lab__esp_prop ipsec-proposal aes128gcm16
-	printf 'ipsec policy ipsec-policy\n  seq 10 proposal ipsec-proposal\n'
-	cat <<CONF
-context C1
-  interface TI-1 ipsec
-    ip address 192.168.2.1/30
-  interface TI-2 ipsec
-    ip address 192.168.3.1/30
-  ipsec access-list acl-1
-    seq 10 $LAB_LAN_NET $LAB_BLAN_NET
-  ipsec access-list acl-2
-    seq 10 10.1.0.0/25 $LAB_BLAN_NET
-  ip route $LAB_BLAN_NET TI-1 cost 5
-  ip route $LAB_BLAN_NET TI-2 cost 10
-context L1
-  interface Tun-1-Local loopback
-    ip address $GW1/32
-  asp-group G1 service security
-  ike2 policy ike-policy1
-    pre-shared-key "$PSK"
-    seq 10 proposal ike-proposal
-context L2
-  asp-group G2 service security
-  ike2 policy ike-policy2
-    pre-shared-key "$PSK"
-    seq 10 proposal ike-proposal
-tunnel ipsec Tun-1
-  peer-end-point local $GW1 remote $LAB_BR_WAN context L1
-  bind interface TI-1 C1
-  remote-id $LAB_BR_WAN
-  ike-policy ike-policy1
-  seq 10 ipsec-policy ipsec-policy access-group acl-1
-tunnel ipsec Tun-2
-  peer-end-point local $LAB_WAN_VIP remote $LAB_BR_WAN context L2
-  bind interface TI-2 C1
-  remote-id $LAB_BR_WAN
-  ike-policy ike-policy2
-  seq 10 ipsec-policy ipsec-policy access-group acl-2
-cluster lab
-  node gw1 id 1 priority 200 address $(lab_addr gw1 sync)
-  virtual-address $LAB_WAN_VIP/24 interface wan0
-  virtual-address $LAB_LAN_VIP/24 interface lan0
-CONF
-} >"$CONF"
-
-# --- the branch: one connection per tunnel. Tun-2's child covers only 10.1.0.0/25, so the
-# branch sends its replies to hc (10.1.0.100) through Tun-2 whatever happens to Tun-1: what
-# this test measures is the cluster's side, the direction tandem's routes decide.
-lab__swanctl_dirs "$SW"
-conn() { # conn NAME REMOTE REMOTE-TS
-	cat <<SWAN
-	$1 {
-		version = 2
-		local_addrs = $LAB_BR_WAN
-		remote_addrs = $2
-		proposals = aes128gcm16-prfsha256-ecp256
-		encap = yes
-		mobike = no
-		local { auth = psk
-			id = $LAB_BR_WAN }
-		remote { auth = psk
-			id = $2 }
-		children { $1 { mode = tunnel
-			local_ts = $LAB_BLAN_NET
-			remote_ts = $3
-			esp_proposals = aes128gcm16
-			start_action = none } }
-	}
-SWAN
-}
-{
-	printf 'connections {\n'
-	conn tun1 "$GW1" "$LAB_LAN_NET"
-	conn tun2 "$LAB_WAN_VIP" 10.1.0.0/25
-	printf '}\nsecrets {\n'
-	printf '\tike-1 { id-1 = %s\n\t\tid-2 = %s\n\t\tid-3 = %s\n\t\tsecret = "%s" }\n}\n' \
-		"$LAB_BR_WAN" "$GW1" "$LAB_WAN_VIP" "$PSK"
-} >"$SW/swanctl.conf"
+# --- tandem and the branch: seed 004 Example 16 with the lab's addresses (lib/lab-seed16.sh)
+lab_seed16_conf "$CONF" "$PSK"
+lab_seed16_branch "$SW" "$PSK"
 
 # the announcements, seen from the branch's side of the WAN
 lab_spawn tcpdump-br br "$LAB_DIR/tcpdump.log" tcpdump -i wan0 -U -n -w "$LAB_DIR/vip.pcap" \
