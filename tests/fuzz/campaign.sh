@@ -22,7 +22,7 @@ usage() {
 	exit 2
 }
 (($# >= 1)) || usage
-build=$1
+build=$(cd "$1" && pwd) || usage # absolute: each target runs in its own directory
 shift
 secs=600 runs='' jobs=1 out=/tmp/tandem-fuzz-campaign merge=1
 while getopts 't:r:j:o:n' o; do
@@ -115,8 +115,10 @@ for f in "${targets[@]}"; do
 	if ((rc != 0 || ncrash > 0)); then
 		crashed=1
 	fi
+	status=$ncrash
+	((rc != 0)) && status+=" (exit $rc)"
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$execs" "$eps" "${cov:-?}" \
-		"${ft:-?}" "$before" "$after" "$ncrash${ncrash:+ (exit $rc)}" >>"$summary"
+		"${ft:-?}" "$before" "$after" "$status" >>"$summary"
 done
 printf '\nLogs and crashes: %s/<target>/. Each crash becomes a vector and a unit test.\n' \
 	"$out" >>"$summary"
