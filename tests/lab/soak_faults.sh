@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The false-failover soak (issue 9; not in CI, not named test_*): the fault matrix's pair with
-# the arbiter and its corosync timing (token 300, consensus 200, 9 retransmissions, knet ping
-# 200/2000, qdevice 1000/2000), the branch's tunnel carrying pings at 200/s, and CPU hogs on
+# the arbiter and its timing (lab_fault_timing: token 300, consensus 200, 9 retransmissions,
+# knet ping 200/2000, qdevice 1000/2000 with a 300 ms heartbeat), the branch's tunnel carrying pings at 200/s, and CPU hogs on
 # every core, for SOAK_SECONDS (default 600). Counts membership changes (corosync logs),
 # quorum losses and role changes (tandemd's role_changes) on both nodes and the pings lost.
 # Passes with zero membership and role changes. Exit 0 pass, 1 fail, 77 when not root.
@@ -16,18 +16,12 @@ source "$here/lib/lab-drill.sh"
 [[ $(id -u) -eq 0 ]] || exit 77
 # shellcheck source=lib/lab-check.sh
 source "$here/lib/lab-check.sh"
+# shellcheck source=lib/lab-fault.sh
+source "$here/lib/lab-fault.sh"
 
 SECS=${SOAK_SECONDS:-600}
 HOGS=${SOAK_HOGS:-$(nproc)}
-LAB_TOKEN=${LAB_FAULT_TOKEN:-300}
-LAB_CONSENSUS=${LAB_FAULT_CONSENSUS:-200}
-LAB_TOKEN_RETRANSMITS=${LAB_FAULT_TOKEN_RETRANSMITS:-9}
-LAB_KNET_PING_TIMEOUT=${LAB_FAULT_KNET_PING_TIMEOUT:-2000}
-LAB_QDEVICE_TIMEOUT=${LAB_FAULT_QDEVICE_TIMEOUT:-1000}
-LAB_QDEVICE_SYNC_TIMEOUT=${LAB_FAULT_QDEVICE_SYNC_TIMEOUT:-2000}
-LAB_QDEVICE=1
-export LAB_TOKEN LAB_CONSENSUS LAB_TOKEN_RETRANSMITS LAB_KNET_PING_TIMEOUT LAB_QDEVICE_TIMEOUT \
-	LAB_QDEVICE_SYNC_TIMEOUT LAB_QDEVICE
+lab_fault_timing
 HOG_PIDS=()
 stop_hogs() {
 	local p

@@ -10,6 +10,26 @@
 # Sampling period of the role watcher (s).
 LAB_FAULT_POLL=${LAB_FAULT_POLL:-0.1}
 
+# lab_fault_timing: the matrix's corosync and arbiter timing (docs/faults.md "Timing", the same
+# defaults as the Ansible corosync role), each overridable by LAB_FAULT_<NAME>; call before
+# lab_corosync_start. A lost node is seen after about token + consensus + a join round
+# (≈ 0.4 s); 6 token retransmissions (corosync wants >= 30 ms between them) and a 2 s knet
+# ping timeout ride out 20 % loss; a 200 ms qdevice heartbeat lets qnetd drop a dead node's
+# qdevice (after 1.5 heartbeats: 100-300 ms after the loss) before the membership changes,
+# so ffsplit gives the survivor its vote one round trip after the new membership.
+lab_fault_timing() {
+	LAB_TOKEN=${LAB_FAULT_TOKEN:-200}
+	LAB_CONSENSUS=${LAB_FAULT_CONSENSUS:-150}
+	LAB_TOKEN_RETRANSMITS=${LAB_FAULT_TOKEN_RETRANSMITS:-6}
+	LAB_KNET_PING_TIMEOUT=${LAB_FAULT_KNET_PING_TIMEOUT:-2000}
+	LAB_QDEVICE_TIMEOUT=${LAB_FAULT_QDEVICE_TIMEOUT:-1000}
+	LAB_QDEVICE_SYNC_TIMEOUT=${LAB_FAULT_QDEVICE_SYNC_TIMEOUT:-2000}
+	LAB_QDEVICE_HEARTBEAT=${LAB_FAULT_QDEVICE_HEARTBEAT-200}
+	LAB_QDEVICE=1
+	export LAB_TOKEN LAB_CONSENSUS LAB_TOKEN_RETRANSMITS LAB_KNET_PING_TIMEOUT \
+		LAB_QDEVICE_TIMEOUT LAB_QDEVICE_SYNC_TIMEOUT LAB_QDEVICE_HEARTBEAT LAB_QDEVICE
+}
+
 # lab_fault_capture_start: tcpdump in br on wan0, ESP-in-UDP and IKE the cluster sends (source
 # = the WAN VIP), written unbuffered to $LAB_DIR/wan.pcap.
 lab_fault_capture_start() {
@@ -130,6 +150,8 @@ lab_fault_watch_ever() {
 # every network) and SIGKILL to tandemd, its engines, corosync-qdevice and corosync together.
 lab_fault_node_off() {
 	local node=$1 ifn pids=() p cpid
+	# the instant, on the clock the daemons' logs use (docs/faults.md reads the breakdown)
+	printf '%s %s off\n' "$(date +%T.%3N)" "$node" >>"$LAB_DIR/events.log"
 	for ifn in wan0 lan0 sync0 arb0; do
 		lab__port "$node" "$ifn" >/dev/null 2>&1 && lab_link_cut "$node" "$ifn"
 	done

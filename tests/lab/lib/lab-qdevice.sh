@@ -16,6 +16,10 @@ LAB_QDEVICE_SYNC_TIMEOUT=${LAB_QDEVICE_SYNC_TIMEOUT:-6000}
 LAB_QDEVICE_ALGORITHM=${LAB_QDEVICE_ALGORITHM:-}
 LAB_QDEVICE_TIE_BREAKER=${LAB_QDEVICE_TIE_BREAKER:-lowest}
 LAB_QDEVICE_START_TIMEOUT=${LAB_QDEVICE_START_TIMEOUT:-15}
+# qdevice <-> qnetd heartbeat (ms); empty = qdevice's own (timeout x 0.8, at least 1000). qnetd
+# drops a silent client after 1.5 heartbeats, and ffsplit gives the survivor of a whole-node
+# loss its vote only then (docs/faults.md "Timing"): 300 confirms within the token's detection.
+LAB_QDEVICE_HEARTBEAT=${LAB_QDEVICE_HEARTBEAT:-}
 
 # lab__etc_corosync NODE: create (once) and print NODE's private /etc/corosync.
 lab__etc_corosync() {
@@ -65,7 +69,11 @@ lab_qnetd_start() {
 	if [[ ! -s "$etc/qnetd/nssdb/qnetd-cacert.crt" ]]; then
 		lab__run_quiet arb corosync-qnetd-certutil -i || return 1
 	fi
-	lab_spawn qnetd-arb arb "$dir/qnetd.log" corosync-qnetd -f -l "$LAB_ARB_ADDR" || return 1
+	local opts=()
+	# qnetd refuses heartbeats below its floor (1000 ms by default)
+	[[ -n "$LAB_QDEVICE_HEARTBEAT" ]] && opts=(-S heartbeat_interval_min=100)
+	lab_spawn qnetd-arb arb "$dir/qnetd.log" corosync-qnetd -f -l "$LAB_ARB_ADDR" "${opts[@]}" ||
+		return 1
 	lab_log "corosync-qnetd on arb: pid $LAB_SPAWN_PID"
 	if ! lab_wait_until "$LAB_QDEVICE_START_TIMEOUT" lab__qnetd_answers; then
 		lab_err "corosync-qnetd does not answer; log:"
@@ -138,7 +146,12 @@ lab_qdevice_start() {
 		fi
 		dir=$(lab_node_dir "$node")
 		mkdir -p "$dir/run/corosync-qdevice" || return 1
-		lab_spawn "qdevice-$node" "$node" "$dir/qdevice.log" corosync-qdevice -f || return 1
+		local opts=()
+		[[ -n "$LAB_QDEVICE_HEARTBEAT" ]] &&
+			opts=(-S "net_heartbeat_interval_min=$LAB_QDEVICE_HEARTBEAT"
+				-S "net_heartbeat_interval_max=$LAB_QDEVICE_HEARTBEAT")
+		lab_spawn "qdevice-$node" "$node" "$dir/qdevice.log" corosync-qdevice -f "${opts[@]}" ||
+			return 1
 		lab_log "corosync-qdevice on $node: pid $LAB_SPAWN_PID"
 	done
 	for node in "$@"; do
