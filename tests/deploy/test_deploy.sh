@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Deployment as operators do it (issue 8, docs/deploy.md): the .deb built by cpack, two
-# gateway nodes that are systemd-nspawn containers booting their own systemd in the lab's
-# namespaces, wired to the lab's strongSwan branch, deployed by ansible/site.yml with the
-# example inventory's group_vars. Asserts corosync membership with crypto, tandemd active under
+# gateway nodes and an arbiter that are systemd-nspawn containers booting their own systemd in
+# the lab's namespaces, wired to the lab's strongSwan branch, deployed by ansible/site.yml with
+# the example inventory's group_vars. Asserts corosync membership with crypto, the arbiter's
+# vote on both nodes over TLS with the cluster's client certificate, tandemd active under
 # systemd (Type=notify), exactly one active holding the VIPs, the branch tunnel carrying pings,
 # a second site.yml with changed=0, a configuration change reaching both nodes by reload with
 # the branch keeping its SPIs, switchover.yml with pings flowing and the SPIs kept, and the loss
@@ -14,42 +15,14 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-# shellcheck source=../lab/lib/lab.sh
-source "$root/tests/lab/lib/lab.sh"
-# shellcheck source=../lab/lib/lab-drill.sh
-source "$root/tests/lab/lib/lab-drill.sh"
-# shellcheck source=lib/deploy-nspawn.sh
-source "$here/lib/deploy-nspawn.sh"
 [[ $(id -u) -eq 0 ]] || exit 77
-
-exec 3>&1
-fails=0
+# shellcheck source=lib/deploy-checks.sh
+source "$here/lib/deploy-checks.sh"
 T0=$SECONDS
-pass() { printf 'ok   - %s\n' "$*" >&3; }
-fail() {
-	printf 'FAIL - %s\n' "$*" >&3
-	fails=$((fails + 1))
-}
-check() {
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
-die() {
-	fail "$*"
-	printf '%d failure(s)\n' "$fails" >&3
-	exit 1
-}
 NODES=(gw1 gw2)
 
 # ---- the package ------------------------------------------------------------------------------
-DEB=${TANDEM_DEB:-}
-if [[ -z "$DEB" ]]; then
-	bld=${TANDEM_BUILD_DIR:-$root/build}
-	(cd "$bld" && cpack -G DEB >"$bld/cpack.log" 2>&1) || die "cpack -G DEB in $bld"
-	DEB=$(ls -t "$bld"/tandem_*_*.deb | head -1)
-fi
-[[ -r "$DEB" ]] || die "no package $DEB"
+deploy_package
 pass "package $(basename "$DEB") ($(dpkg-deb -f "$DEB" Depends | tr -d '\n' | cut -c1-80)…)"
 for f in ./usr/sbin/tandemd ./usr/sbin/tandem-engine ./usr/sbin/hactl \
 	./lib/systemd/system/tandemd.service ./etc/tandem/tandem.conf.example \
@@ -63,54 +36,42 @@ check "ansible-lint (production profile) passes on the playbooks and roles" lint
 
 # ---- the lab and the nodes ----------------------------------------------------------------------
 export LAB_PREFIX=${LAB_PREFIX:-td}
+export LAB_ARBITER=1
 lab_init || die "lab_init"
-deploy_traps "${NODES[@]}"
+deploy_traps "${NODES[@]}" arb
 lab_topology_up 2 || die "lab topology"
-t=$SECONDS
-for n in "${NODES[@]}"; do
-	deploy_node_prepare "$n" || die "prepare $n"
-	deploy_node_boot "$n" || die "boot $n"
-done
-pass "2 nodes booted their systemd in $((SECONDS - t)) s"
+deploy_boot "${NODES[@]}" arb
 
 # ---- site.yml ------------------------------------------------------------------------------------
 INV=$LAB_DIR/inventory
 mkdir -p "$INV" && cp -r "$root/ansible/inventory/pair/group_vars" "$INV/" || die "inventory"
-deploy_inventory "$INV/hosts.yml" "${NODES[@]}"
-export TANDEM_DEB=$DEB ANSIBLE_CONFIG=$root/ansible/ansible.cfg ANSIBLE_NOCOLOR=1
-play() { # play NAME PLAYBOOK [args]: run, log, print the recap's changed= total
-	local name=$1 pb=$2
-	shift 2
-	ansible-playbook -i "$INV/hosts.yml" "$root/ansible/$pb" "$@" >"$LAB_DIR/play-$name.log" 2>&1
-	local rc=$?
-	CHANGED=$(awk '/PLAY RECAP/ {r = 1} r && /changed=/ {sub(/.*changed=/, ""); s += $1} END {print s + 0}' \
-		"$LAB_DIR/play-$name.log")
-	if ((rc != 0)); then
-		tail -30 "$LAB_DIR/play-$name.log" >&3
-	fi
-	return $rc
-}
+deploy_inventory "$INV/hosts.yml" "${NODES[@]}" arb
 t=$SECONDS
 check "site.yml deploys the pair" play site1 site.yml
 pass "site.yml first run: $((SECONDS - t)) s, changed=$CHANGED"
 
-members() { [[ $(deploy_exec "$1" corosync-cmapctl -b runtime.members 2>/dev/null | grep -c 'status (str) = joined') -eq 2 ]]; }
-crypto() {
-	deploy_exec "$1" corosync-cmapctl -g totem.crypto_cipher 2>/dev/null | grep -q aes256 &&
-		deploy_exec "$1" corosync-cmapctl -g totem.crypto_hash 2>/dev/null | grep -q sha256
-}
 authkey_same() {
 	deploy_exec gw1 test -s /etc/corosync/authkey || return 1
 	[[ $(deploy_exec gw1 sha256sum /etc/corosync/authkey | cut -c1-64) == \
 		$(deploy_exec gw2 sha256sum /etc/corosync/authkey | cut -c1-64) ]]
 }
 for n in "${NODES[@]}"; do
-	check "$n: corosync sees both members" lab_wait_until 15 members "$n"
+	check "$n: corosync sees both members" lab_wait_until 15 members "$n" 2
 	check "$n: totem runs with crypto (aes256/sha256)" crypto "$n"
 	check "$n: tandemd active under systemd" deploy_exec "$n" systemctl is-active -q tandemd
 	check "$n: forwarding on" test "$(deploy_exec "$n" sysctl -n net.ipv4.ip_forward)" = 1
 done
 check "the authkey is byte-identical on both nodes" authkey_same
+qdevice_votes() { deploy_exec "$1" corosync-quorumtool -s 2>/dev/null | grep -Eq 'A,V,[A-Z]* +[^ ]+ \(local\)'; }
+for n in "${NODES[@]}"; do
+	check "$n: the arbiter's vote counts (corosync-quorumtool: Qdevice, A,V)" lab_wait_until 20 qdevice_votes "$n"
+done
+qnetd_tls() {
+	local out
+	out=$(deploy_exec arb corosync-qnetd-tool -lv 2>/dev/null)
+	[[ $(grep -c 'client certificate verified' <<<"$out") -eq 2 ]]
+}
+check "qnetd serves both nodes over TLS with the cluster's client certificate" lab_wait_until 10 qnetd_tls
 check "the packaged example configuration passes tandemd --check-config" \
 	deploy_exec gw1 tandemd --check-config --config /etc/tandem/tandem.conf.example
 check "man tandemd, man tandem.conf find the installed pages" \
@@ -123,32 +84,19 @@ pass "systemd-analyze security tandemd.service: exposure $EXPOSURE"
 check "tandemd.service is Type=notify and was ready (active, not activating)" bash -c \
 	"[[ \$(nsenter -t $(deploy_pid1 gw1) -a systemctl show -P Type tandemd) == notify ]]"
 
-hj() { deploy_exec "$1" hactl --json "${@:2}" 2>/dev/null; }
-role() { hj "$1" status | jq -r '.role // "down"' 2>/dev/null || echo down; }
-active() {
-	local n out=''
-	for n in "${NODES[@]}"; do [[ $(role "$n") == active ]] && out+=${out:+,}$n; done
-	printf '%s\n' "$out"
+arbiter_status() {
+	local st
+	st=$(hj "$1" status) || return 1
+	[[ $(jq -r '.arbiter' <<<"$st") == true && $(jq -r '.split_brain_risk // false' <<<"$st") == false ]]
 }
-vips() {
-	local n out=''
-	for n in "${NODES[@]}"; do
-		deploy_exec "$n" ip -4 -o addr show dev wan0 2>/dev/null | grep -q " $LAB_WAN_VIP/" &&
-			out+=${out:+,}$n
-	done
-	printf '%s\n' "$out"
-}
-one_active() { [[ $(active) =~ ^gw[0-9]$ && $(vips) == "$(active)" ]]; }
+for n in "${NODES[@]}"; do
+	check "$n: hactl status says the arbiter votes (no split-brain warning)" arbiter_status "$n"
+done
 check "exactly one active node, and it alone holds the WAN VIP (hactl without --ctl)" \
 	lab_wait_until 20 one_active
 pass "active $(active), VIP on $(vips)"
 
-lab_drill_branch || die "branch"
-lab_swanctl br --initiate --child tandem >/dev/null 2>&1 || true
-established() { lab_drill_branch_spis >/dev/null; }
-check "the branch establishes its tunnel to the cluster" lab_wait_until 20 established
-SPIS0=$(lab_drill_branch_spis)
-check "hc reaches hb through the tunnel" lab_exec_plain hc ping -q -c 3 -i 0.2 -W 2 "$LAB_HB_ADDR"
+deploy_branch_up
 
 # ---- idempotence ---------------------------------------------------------------------------------
 t=$SECONDS
@@ -160,10 +108,6 @@ pass "--check --diff: changed=$CHANGED, $((SECONDS - t)) s"
 
 # ---- a configuration change by reload ------------------------------------------------------------
 DIG0=$(hj gw1 status | jq -r .config_digest)
-mainpids() {
-	local n
-	for n in "${NODES[@]}"; do deploy_exec "$n" systemctl show -P MainPID tandemd; done | tr '\n' ' '
-}
 PIDS0=$(mainpids)
 A_BEFORE=$(active)
 play site3 site.yml -e tandem_dpd_interval=3
@@ -240,21 +184,8 @@ check "upgrade: the branch kept its SPIs" test "$(lab_drill_branch_spis)" = "$SP
 check "upgrade: one active holding the VIP" one_active
 pass "upgrade: $((SECONDS - t)) s, largest traffic gap ${GAP} ms, ${LOST}/${SENT} lost"
 
-# ---- losing a whole node --------------------------------------------------------------------------
-A1=$(active)
-lab_drill_traffic_start kill
-sleep 1
-tk=$(date +%s.%N)
-deploy_node_kill "$A1"
-sleep 4
-lab_drill_traffic_stop kill
-read -r GAP LOST SENT < <(lab_drill_gap kill "$tk" 10)
-survivor=gw1
-[[ $A1 == gw1 ]] && survivor=gw2
-NODES=("$survivor")
-check "node $A1 killed (container PID 1): $survivor is active and holds the VIP" one_active
-check "traffic flows again through $survivor" lab_exec_plain hc ping -q -c 3 -i 0.2 -W 2 "$LAB_HB_ADDR"
-pass "node loss: traffic gap ${GAP} ms, ${LOST}/${SENT} lost"
+# ---- losing a whole node (fault 2 of docs/faults.md, with the arbiter) ----------------------------
+deploy_kill_active node
 NODES=(gw1 gw2)
 
 pass "deploy test: $((SECONDS - T0)) s"

@@ -7,11 +7,14 @@
 # the lab namespace lab_topology_up made for it (so its interfaces are the lab's wan0, lan0,
 # sync0). Ansible reaches it with community.docker.nsenter on its PID 1. Sourced after lab.sh.
 
-# Services of the host that a gateway node does not run (enabled in the lower layer).
-DEPLOY_MASK=(corosync-qnetd postgresql prometheus strongswan-starter strongswan e2scrub_reap
+# Services of the host that no node runs (enabled in the lower layer); a gateway does not run
+# the arbiter's qnetd, the arbiter ("arb") none of a gateway's daemons.
+DEPLOY_MASK=(postgresql prometheus strongswan-starter strongswan e2scrub_reap
 	getty@tty1 console-getty systemd-timesyncd systemd-pstore apt-daily.timer
 	apt-daily-upgrade.timer dpkg-db-backup.timer e2scrub_all.timer fstrim.timer man-db.timer
 	)
+DEPLOY_MASK_GATEWAY=(corosync-qnetd)
+DEPLOY_MASK_ARBITER=(corosync corosync-qdevice tandemd)
 
 # Roots live outside LAB_DIR: the lab's clean-up removes LAB_DIR recursively, and nothing may
 # ever recurse into a bind mount of the host's /.
@@ -53,7 +56,9 @@ deploy_node_prepare() {
 			-o "lowerdir=$r/lower,upperdir=$r/rw/upper,workdir=$r/rw/work" "$r/root" || return 1
 	printf '%s\n' "$node" >"$r/root/etc/hostname" || return 1
 	systemd-id128 new >"$r/root/etc/machine-id" || return 1
-	for s in "${DEPLOY_MASK[@]}"; do
+	local mask=("${DEPLOY_MASK[@]}" "${DEPLOY_MASK_GATEWAY[@]}")
+	[[ $node == arb ]] && mask=("${DEPLOY_MASK[@]}" "${DEPLOY_MASK_ARBITER[@]}")
+	for s in "${mask[@]}"; do
 		[[ $s == *.* ]] || s=$s.service
 		ln -sf /dev/null "$r/root/etc/systemd/system/$s" || return 1
 	done
@@ -162,18 +167,29 @@ deploy_node_down() {
 }
 
 # deploy_inventory FILE NODES...: an inventory for the containers, from the example pair's
-# group_vars (the example inventory is what the test deploys) plus the connection.
+# group_vars (the example inventory is what the test deploys) plus the connection. A node
+# named "arb" goes into the tandem_arbiter group (corosync-qnetd on the arbiter network).
 deploy_inventory() {
 	local file=$1 n
 	shift
+	deploy__connection() {
+		printf '          ansible_connection: community.docker.nsenter\n'
+		printf '          ansible_nsenter_pid: %s\n' "$(deploy_pid1 "$1")"
+		printf '          ansible_python_interpreter: /usr/bin/python3\n'
+		printf '          ansible_become: false\n' # root already, and no sudo
+	}
 	{
-		printf 'all:\n  children:\n    tandem_cluster:\n      hosts:\n'
+		printf 'all:\n  children:\n'
+		if [[ " $* " == *" arb "* ]]; then
+			printf '    tandem_arbiter:\n      hosts:\n        arb:\n'
+			deploy__connection arb
+			printf '          corosync_qnetd_address: %s\n' "$LAB_ARB_ADDR"
+		fi
+		printf '    tandem_cluster:\n      hosts:\n'
 		for n in "$@"; do
+			[[ $n == arb ]] && continue
 			printf '        %s:\n' "$n"
-			printf '          ansible_connection: community.docker.nsenter\n'
-			printf '          ansible_nsenter_pid: %s\n' "$(deploy_pid1 "$n")"
-			printf '          ansible_python_interpreter: /usr/bin/python3\n'
-			printf '          ansible_become: false\n' # root already, and no sudo
+			deploy__connection "$n"
 			printf '          tandem_node_id: %s\n' "${n#gw}"
 			printf '          tandem_priority: %s\n' $((200 - 10 * ${n#gw}))
 			printf '          tandem_sync_address: %s\n' "$(lab_addr "$n" sync)"
