@@ -139,12 +139,15 @@ sync_free(struct sync *s)
 /* ---- in-sync state --------------------------------------------------------------------- */
 
 void
-sync_leave_sync(struct sync *s, const char *why)
+sync_leave_sync(struct sync *s, const char *why, bool whole)
 {
-	if (s->in_sync)
+	if (s->in_sync) {
 		log_info("node %u: store no longer known to be complete (%s): resync needed",
 		         s->o.node_id, why);
+		s->left_sync_ms = s->now_ms ? s->now_ms : 1;
+	}
 	s->in_sync = false;
+	s->sync_ring_whole = whole;
 	s->gen++;
 	s->want_snapshot++;
 	s->rec_dirty = true;
@@ -347,7 +350,7 @@ sync_link(struct sync *s, bool up)
 		s->ring_seq = 0;
 		sync_snap_rx_abort(s, "corosync connection lost");
 		sync_snap_tx_abort(s, "corosync connection lost");
-		sync_leave_sync(s, "corosync connection lost");
+		sync_leave_sync(s, "corosync connection lost", false);
 		s->queue_full = false;
 	} else {
 		log_info("node %u: connected to corosync", s->o.node_id);
@@ -371,7 +374,7 @@ sync_quorum(struct sync *s, bool quorate, uint32_t ring_node, uint64_t ring_seq)
 		log_warnx("node %u: lost quorum (ring %llu)", s->o.node_id,
 		          (unsigned long long)ring_seq);
 		/* the quorate part of the cluster goes on without us: our store falls behind */
-		sync_leave_sync(s, "quorum lost");
+		sync_leave_sync(s, "quorum lost", true);
 	} else if (!was && quorate) {
 		log_info("node %u: quorate (ring %llu)", s->o.node_id,
 		         (unsigned long long)ring_seq);

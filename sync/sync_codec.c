@@ -779,6 +779,8 @@ node_from_pb(const Tandem__Sync__V1__NodeRecord *p, struct sync_node_rec *r)
 	r->want_snapshot = p->want_snapshot;
 	r->members = p->members;
 	r->ring_seq = p->ring_seq;
+	r->sync_ring = p->sync_ring;
+	r->sync_ring_whole = p->sync_ring_whole;
 	return 0;
 }
 
@@ -1017,6 +1019,7 @@ node_to_pb(const struct sync_node_rec *r, Tandem__Sync__V1__NodeRecord *p)
 	p->has_priority = p->has_role = p->has_quorate = p->has_in_sync = 1;
 	p->has_engines_up = p->has_engines_total = p->has_store_commit = 1;
 	p->has_want_snapshot = p->has_members = p->has_ring_seq = 1;
+	p->has_sync_ring = p->has_sync_ring_whole = 1;
 	p->priority = r->priority;
 	p->role = (Tandem__Sync__V1__NodeRecord__Role)r->role;
 	p->has_config_digest = r->has_digest;
@@ -1032,6 +1035,8 @@ node_to_pb(const struct sync_node_rec *r, Tandem__Sync__V1__NodeRecord *p)
 	p->want_snapshot = r->want_snapshot;
 	p->members = r->members;
 	p->ring_seq = r->ring_seq;
+	p->sync_ring = r->sync_ring;
+	p->sync_ring_whole = r->sync_ring_whole;
 }
 
 int

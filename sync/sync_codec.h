@@ -90,6 +90,8 @@ struct sync_node_rec {
 	uint64_t want_snapshot;
 	uint32_t members;
 	uint64_t ring_seq;
+	uint64_t sync_ring;   /* the last quorate ring in which it held the whole store */
+	bool sync_ring_whole; /* and it delivered that ring to its end */
 };
 
 struct sync_sa_update {

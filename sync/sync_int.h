@@ -21,6 +21,13 @@
 #define SYNC_NORECORD_MS     5000u  /* a member silent this long is ignored by the bootstrap */
 #define SYNC_QUORUM_WAIT_MS  5000u  /* quorum for a new ring not confirmed: warn, accept */
 #define SYNC_QMEMBERS_MAX    64u    /* node ids kept from the last quorum callback */
+/*
+ * A bound on the packets per second one outbound SA can carry (10 Gbit/s of 125-byte
+ * packets, beyond any machine tandem runs on): a node that starts the cluster from a store it
+ * held before skips this many sequence numbers per second since it left sync, plus one second,
+ * in case an active it could not see leased on meanwhile (docs/faults.md "Stale stores").
+ */
+#define SYNC_STALE_PPS 10000000ull
 
 /* One node as this node knows it. */
 struct sync_peer {
@@ -117,7 +124,17 @@ struct sync {
 	enum ha_role role;
 	char fault[SYNC_TEXT_MAX];
 	bool in_sync;
-	uint32_t gen; /* raised each time the store may be behind (resync bookkeeping) */
+	/*
+	 * How recent the store is, for a cluster that starts again from the stores its members
+	 * hold (sync_bootstrap): the last quorate ring in which this node held the whole store,
+	 * and whether it delivered that ring to its end (it left sync by a quorum callback, not
+	 * by losing corosync mid-ring). Sequence leases move no commit number, so the store
+	 * commit alone cannot tell a store that missed leases from the one that has them.
+	 */
+	uint64_t sync_ring;
+	bool sync_ring_whole;
+	uint64_t left_sync_ms; /* when the store was last known complete (0: never was) */
+	uint32_t gen;          /* raised each time the store may be behind (resync bookkeeping) */
 	uint64_t want_snapshot;
 	uint32_t elected, reference;
 	bool queue_full; /* a send failed for lack of room: step down until it drains */
@@ -171,7 +188,7 @@ void sync_reject(struct sync *s, enum sync_rej why, uint32_t from, const char *w
 /* whether the quorum callback confirmed quorum for the current ring */
 bool sync_quorum_current(const struct sync *s);
 /* Leaves the in-sync state: the store may be behind from now on (asks for a snapshot). */
-void sync_leave_sync(struct sync *s, const char *why);
+void sync_leave_sync(struct sync *s, const char *why, bool whole);
 
 /* sync_tx.c */
 int sync_send(struct sync *s, enum sync_type t, const uint8_t *p, size_t len);

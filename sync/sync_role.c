@@ -18,19 +18,76 @@
 
 /*
  * A node not in sync becomes in sync by a snapshot, or, when no member holds the store (no
- * record says in sync or active), by bootstrapping: the member with the newest store (highest
- * store commit; the lowest id on a tie) takes its own store as the cluster's. Everyone waits
- * for the records of every member first (at most SYNC_NORECORD_MS after it joined), so all
- * members pick the same node.
+ * record says in sync or active), by bootstrapping: the member with the newest store takes
+ * its own store as the cluster's. Newest is, in order: the latest quorate ring in which it
+ * held the whole store, having delivered that ring to its end (a node that lost corosync
+ * mid-ring may miss its last messages), then the highest store commit, then the lowest id.
+ * The ring comes first because sequence leases and replay reports move no commit number: a
+ * node that was away while the active leased on holds the same commit with older limits,
+ * and numbering from those would send (SPI, seq) pairs again (docs/faults.md "Stale
+ * stores"). Everyone waits for the records of every member first (at most SYNC_NORECORD_MS
+ * after it joined), so all members pick the same node.
  */
+struct store_rank {
+	uint64_t ring;
+	bool whole;
+	uint64_t commit;
+	uint32_t id;
+};
+
+static bool
+rank_newer(const struct store_rank *a, const struct store_rank *b)
+{
+	if (a->ring != b->ring)
+		return a->ring > b->ring;
+	if (a->whole != b->whole)
+		return a->whole;
+	if (a->commit != b->commit)
+		return a->commit > b->commit;
+	return a->id < b->id;
+}
+
+static void
+skip_one(void *arg, uint32_t spi, uint64_t value)
+{
+	struct sync *s = arg;
+
+	if (s->ike && s->role != HA_ROLE_ACTIVE)
+		ike_engine_child_seq(s->ike, spi, false, value);
+}
+
+/*
+ * The members present agree this store is the newest they hold, but a node they cannot see
+ * (the winner of a partition that has died since, say) may have been active after this store
+ * was last complete, leasing on. Its outbound numbers are skipped past what such an active
+ * could have sent since then (SYNC_STALE_PPS), so none is sent twice under one key.
+ */
+static void
+stale_skip(struct sync *s)
+{
+	uint64_t ms, by;
+	size_t n;
+
+	if (!s->left_sync_ms)
+		return; /* never complete before: nothing held to be stale */
+	ms = (s->now_ms > s->left_sync_ms ? s->now_ms - s->left_sync_ms : 0) + 1000;
+	by = ms * (SYNC_STALE_PPS / 1000);
+	n = sync_store_seq_skip(s->store, by, skip_one, s);
+	if (n)
+		log_info("node %u: its store was last complete %llu ms ago: outbound sequence "
+		         "numbers of %zu Child SAs skip %llu in case another active sent meanwhile",
+		         s->o.node_id, (unsigned long long)(ms - 1000), n, (unsigned long long)by);
+}
+
 static void
 sync_bootstrap(struct sync *s)
 {
-	uint32_t best = s->o.node_id;
-	uint64_t best_commit = sync_store_max_commit(s->store);
+	struct store_rank best = {s->sync_ring, s->sync_ring_whole, sync_store_max_commit(s->store),
+	                          s->o.node_id};
 
 	for (size_t i = 0; i < SYNC_MAX_NODES; i++) {
 		const struct sync_peer *p = &s->peers[i];
+		struct store_rank r;
 
 		if (!p->used || !p->member || p->id == s->o.node_id)
 			continue;
@@ -41,18 +98,32 @@ sync_bootstrap(struct sync *s)
 		}
 		if (p->rec.in_sync || p->rec.role == HA_ROLE_ACTIVE)
 			return; /* it holds the store: wait for its snapshot */
-		if (p->rec.store_commit > best_commit ||
-		    (p->rec.store_commit == best_commit && p->id < best)) {
-			best = p->id;
-			best_commit = p->rec.store_commit;
-		}
+		r = (struct store_rank){p->rec.sync_ring, p->rec.sync_ring_whole,
+		                        p->rec.store_commit, p->id};
+		if (rank_newer(&r, &best))
+			best = r;
 	}
-	if (best != s->o.node_id)
+	if (best.id != s->o.node_id)
 		return;
 	log_info("node %u: no member holds the replicated store: starting the cluster from ours "
-	         "(commit %llu)",
-	         s->o.node_id, (unsigned long long)best_commit);
+	         "(in sync last in ring %llu%s, commit %llu)",
+	         s->o.node_id, (unsigned long long)best.ring, best.whole ? "" : " (cut short)",
+	         (unsigned long long)best.commit);
+	stale_skip(s);
 	s->in_sync = true;
+	s->rec_dirty = true;
+}
+
+/* In sync and quorate in the current ring: the store is the cluster's as of this ring. */
+static void
+sync_ring_mark(struct sync *s)
+{
+	uint64_t ring = s->quorum_assumed ? s->ring_seq : s->q_ring_seq;
+
+	if (!s->in_sync || (ring == s->sync_ring && s->sync_ring_whole))
+		return;
+	s->sync_ring = ring;
+	s->sync_ring_whole = true;
 	s->rec_dirty = true;
 }
 
@@ -268,6 +339,7 @@ sync_role_evaluate(struct sync *s)
 	} else {
 		if (!s->in_sync)
 			sync_bootstrap(s);
+		sync_ring_mark(s);
 		if (!s->in_sync) {
 			snprintf(why, sizeof(why), "waiting for a snapshot of the store");
 			now = HA_ROLE_STARTING;

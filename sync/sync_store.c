@@ -418,6 +418,24 @@ sync_store_seq_get(const struct sync_store *st, uint32_t spi, bool inbound, bool
 	return s ? s->value : 0;
 }
 
+size_t
+sync_store_seq_skip(struct sync_store *st, uint64_t by,
+                    void (*fn)(void *arg, uint32_t spi, uint64_t value), void *arg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < st->spi_nb; i++)
+		for (struct spi_ent *e = st->spi_tab[i]; e; e = e->next) {
+			if (e->inbound || !e->refs)
+				continue;
+			e->value = e->value > UINT64_MAX - by ? UINT64_MAX : e->value + by;
+			n++;
+			if (fn)
+				fn(arg, e->spi, e->value);
+		}
+	return n;
+}
+
 /* ---- reading ----------------------------------------------------------------------------- */
 
 static void

@@ -73,6 +73,13 @@ int sync_store_seq(struct sync_store *st, uint32_t spi, bool inbound, uint64_t v
 /* The sequence state of an indexed SPI, or 0. *known (may be NULL) says whether it is. */
 uint64_t sync_store_seq_get(const struct sync_store *st, uint32_t spi, bool inbound, bool *known);
 
+/*
+ * Raises the outbound lease limit of every indexed SPI by `by` (saturating) and tells fn each
+ * new value. Returns how many it raised.
+ */
+size_t sync_store_seq_skip(struct sync_store *st, uint64_t by,
+                           void (*fn)(void *arg, uint32_t spi, uint64_t value), void *arg);
+
 /* The SA (or tombstone) with these SPIs; false if none. */
 bool sync_store_get(const struct sync_store *st, uint64_t spi_i, uint64_t spi_r,
                     struct sync_sa_view *out);

@@ -106,6 +106,8 @@ sync_record_build(const struct sync *s, struct sync_node_rec *r)
 	r->want_snapshot = s->in_sync ? 0 : s->want_snapshot;
 	r->members = (uint32_t)s->st.members;
 	r->ring_seq = s->ring_seq;
+	r->sync_ring = s->sync_ring;
+	r->sync_ring_whole = s->sync_ring_whole;
 }
 
 void

@@ -1097,6 +1097,18 @@ activate_one(struct ike_engine *e, struct ike_sa *sa)
 		c->out_lease_limit = sa->cx[i]->out_start + e->lease_size;
 		sa->cx[i]->in_start = c->in_highest + e->report_every;
 		c->in_highest = sa->cx[i]->in_start;
+		/*
+		 * a store that was not complete for long skips far ahead (docs/faults.md "Stale
+		 * stores"): past a 32-bit counter's end the SA can send nothing; rekey it now
+		 */
+		if (!c->esn && c->out_lease_limit > UINT32_MAX &&
+		    !ike_task_pending(sa, IKE_TASK_CHILD_REKEY, c->child_id)) {
+			log_warnx(
+			        "tunnel %s: Child SA %08x resumes past its 32-bit sequence space; "
+			        "rekeying it",
+			        sa->st.tunnel, (unsigned)c->spi_in);
+			ike_task_add(sa, IKE_TASK_CHILD_REKEY, c->child_id, 0);
+		}
 	}
 	/*
 	 * RFC 6311 §5: with a peer that supports it, synchronise the message IDs first; the

@@ -154,6 +154,38 @@ test_takeover_rfc6311(void **state)
 	w_fini(&w);
 }
 
+/*
+ * A store that was not complete for long (docs/faults.md "Stale stores"): the replication
+ * layer skips the outbound limit far ahead, here past a 32-bit counter's end. The new active
+ * cannot send on that Child SA and rekeys it at once; the IKE SA stays.
+ */
+static void
+test_takeover_past_seq_space(void **state)
+{
+	uint32_t spi_out;
+	size_t h;
+	int c;
+
+	(void)state;
+	c = up_with_standby();
+	replicate(0, c, false);
+	assert_false(est(0)->child[0].esn);
+	spi_out = est(0)->child[0].spi_out;
+	ike_engine_child_seq(w.n[c].e, spi_out, false, (uint64_t)UINT32_MAX + 1000);
+	w.n[0].dead = true;
+	h = w.nhist;
+	ike_engine_activate(w.n[c].e, w.now);
+	assert_true(w_log_has(&w, "resumes past its 32-bit sequence space; rekeying it"));
+	w_run(&w, w.now + 500);
+	assert_int_equal(inits_since(h), 0);
+	assert_int_equal(stats(c).child_sa_rekeyed, 1);
+	assert_int_not_equal(est(c)->child[0].spi_out, spi_out);
+	w_assert_pairs(&w.n[c], &w.n[1]);
+	w_assert_pairs(&w.n[1], &w.n[c]);
+	check_clean();
+	w_fini(&w);
+}
+
 struct drop {
 	int from;
 	uint8_t exch;
@@ -381,6 +413,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_takeover_rfc6311),
 	        cmocka_unit_test(test_takeover_aead_no_mid_sync),
+	        cmocka_unit_test(test_takeover_past_seq_space),
 	        cmocka_unit_test(test_takeover_request_in_flight),
 	        cmocka_unit_test(test_takeover_cached_response),
 	        cmocka_unit_test(test_takeover_after_ike_rekey),

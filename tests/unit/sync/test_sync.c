@@ -320,6 +320,125 @@ test_sync_before_send_needs_quorum(void **state)
 	bus_fini(&b);
 }
 
+/*
+ * The fault-matrix failure (docs/faults.md "Stale stores"): a standby loses corosync, the
+ * active leases on without it (leases move no commit number), and as the standby rejoins, the
+ * first quorum callback of the new ring says not quorate (qdevice votes NACK on a membership
+ * change), so both are out of sync with the same store commit. The node whose store missed
+ * the leases must not start the cluster from it, though its id is the lowest: the active of
+ * the last quorate ring does, and the other gets its snapshot with the newer limit.
+ */
+static void
+test_bootstrap_newest_store(void **state)
+{
+	struct bus b;
+	struct bus_node *stale, *act;
+	struct ike_sa_state st;
+	uint32_t out;
+
+	(void)state;
+	bus_init(&b, 1); /* the arbiter's vote: one node alone is quorate */
+	stale = bus_add(&b, 1, 100, NULL);
+	act = bus_add(&b, 2, 100, NULL);
+	bus_join(act);
+	bus_run(&b);
+	bus_join(stale);
+	bus_run(&b);
+	assert_int_equal(sync_role(act->s), HA_ROLE_ACTIVE);
+	assert_int_equal(sync_role(stale->s), HA_ROLE_STANDBY);
+	assert_int_equal(sync_synth_sa(&st, 5, 2), 0);
+	out = st.child[0].spi_out;
+	sync_ike_changed(act->s, &st, IKE_CH_ESTABLISHED, 1);
+	ike_sa_state_clear(&st);
+	assert_int_equal(sync_lease_request(act->s, out, 4096), 0);
+	bus_run(&b);
+	assert_int_equal(sync_store_seq_get(stale->s->store, out, false, NULL), 4096);
+	/* the standby's corosync dies; the active goes on leasing */
+	bus_crash(stale);
+	sync_link(stale->s, false);
+	bus_run(&b);
+	assert_int_equal(sync_role(act->s), HA_ROLE_ACTIVE);
+	assert_int_equal(sync_lease_request(act->s, out, 8192), 0);
+	bus_run(&b);
+	assert_int_equal(act->lease_limit, 8192);
+	/* it rejoins; the new ring's first callback says not quorate on both */
+	b.quorum = 3;
+	bus_join(stale);
+	bus_run(&b);
+	assert_int_equal(sync_role(act->s), HA_ROLE_FAULTED);
+	assert_false(sync_in_sync(act->s));
+	assert_false(sync_in_sync(stale->s));
+	assert_int_equal(sync_store_max_commit(stale->s->store),
+	                 sync_store_max_commit(act->s->store));
+	/* what tells them apart: the last quorate ring each held the whole store in */
+	assert_true(act->s->sync_ring > stale->s->sync_ring);
+	assert_true(act->s->sync_ring_whole);
+	assert_false(stale->s->sync_ring_whole);
+	/* the arbiter's vote comes: quorate */
+	b.quorum = 1;
+	sync_quorum(act->s, true, 1, b.ring_seq);
+	sync_quorum(stale->s, true, 1, b.ring_seq);
+	bus_run(&b);
+	bus_advance(&b, 3000);
+	bus_run(&b);
+	assert_int_equal(sync_role(act->s), HA_ROLE_ACTIVE);
+	assert_int_equal(sync_role(stale->s), HA_ROLE_STANDBY);
+	assert_true(sync_in_sync(stale->s));
+	/* the newer limit, and past it the skip of a store that was not complete for a while */
+	assert_true(sync_store_seq_get(act->s->store, out, false, NULL) >= 8192 + SYNC_STALE_PPS);
+	assert_int_equal(sync_store_seq_get(stale->s->store, out, false, NULL),
+	                 sync_store_seq_get(act->s->store, out, false, NULL));
+	bus_fini(&b);
+}
+
+/*
+ * Two faults in a row: a partition (the standby's half loses quorum and keeps the store it
+ * had), the winner leases on, and then dies; the loser, alone with the arbiter's vote, starts
+ * the cluster from its own store. It cannot know how far the winner went: its outbound
+ * numbers skip what any SA could have carried since its store was last complete.
+ */
+static void
+test_bootstrap_after_partition(void **state)
+{
+	struct bus b;
+	struct bus_node *win, *lose;
+	struct ike_sa_state st;
+	uint32_t out;
+	uint64_t v;
+
+	(void)state;
+	bus_init(&b, 1);
+	win = bus_add(&b, 1, 100, NULL);
+	lose = bus_add(&b, 2, 50, NULL);
+	bus_join(win);
+	bus_run(&b);
+	bus_join(lose);
+	bus_run(&b);
+	assert_int_equal(sync_synth_sa(&st, 7, 1), 0);
+	out = st.child[0].spi_out;
+	sync_ike_changed(win->s, &st, IKE_CH_ESTABLISHED, 1);
+	ike_sa_state_clear(&st);
+	assert_int_equal(sync_lease_request(win->s, out, 4096), 0);
+	bus_run(&b);
+	assert_int_equal(sync_store_seq_get(lose->s->store, out, false, NULL), 4096);
+	/* the cut: the loser's ring (alone, the arbiter's vote with the other half) is not
+	 * quorate */
+	b.quorum = 2;
+	bus_crash(win);
+	bus_run(&b);
+	assert_int_equal(sync_role(lose->s), HA_ROLE_FAULTED);
+	assert_false(sync_in_sync(lose->s));
+	/* 20 s later the winner is gone and the arbiter votes for the loser */
+	bus_advance(&b, 20000);
+	sync_quorum(lose->s, true, 1, b.ring_seq);
+	assert_true(sync_in_sync(lose->s));
+	assert_int_equal(sync_role(lose->s), HA_ROLE_ACTIVE);
+	v = sync_store_seq_get(lose->s->store, out, false, NULL);
+	assert_true(v >= 4096 + 21 * SYNC_STALE_PPS);
+	assert_true(v <= 4096 + 22 * SYNC_STALE_PPS);
+	bus_fini(&b);
+}
+
 /* ---- leases ------------------------------------------------------------------------------- */
 
 static void
@@ -814,6 +933,8 @@ main(void)
 	        cmocka_unit_test(test_switchover),
 	        cmocka_unit_test(test_create_update_msgid_delete),
 	        cmocka_unit_test(test_sync_before_send_needs_quorum),
+	        cmocka_unit_test(test_bootstrap_newest_store),
+	        cmocka_unit_test(test_bootstrap_after_partition),
 	        cmocka_unit_test(test_leases),
 	        cmocka_unit_test(test_lease_needs_quorum),
 	        cmocka_unit_test(test_node_down_waits_for_quorum),
