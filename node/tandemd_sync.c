@@ -493,6 +493,7 @@ tandemd_sync_arbiter(const struct tandemd *d, bool *arbiter, bool *risk)
 	*arbiter = *risk = false;
 	if (!d->sync)
 		return false;
+	sync_cpg_setup_refresh(d->sync->cpg);
 	sync_stats(d->sync->s, &st);
 	*arbiter = st.arbiter;
 	*risk = st.split_brain_risk;
@@ -563,6 +564,7 @@ ts_show_cluster(struct tandemd *d, struct buf *resp)
 
 	if (!c)
 		return -ENOMEM;
+	sync_cpg_setup_refresh(ts->cpg);
 	sync_nodes(ts->s, nodes_one, c);
 	sync_stats(ts->s, &st);
 	memset(&cl, 0, sizeof(cl));

@@ -223,6 +223,19 @@ on_totem(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n, const uint32_t *me
 		sync_ring(c->s, ring.nodeid, ring.seq);
 }
 
+/* What corosync's configuration says about the quorum (an arbiter, two_node, nodes). */
+static void
+cpg_apply_setup(struct sync_cpg *c)
+{
+	struct sync_quorum_setup qs;
+
+	if (!c->q)
+		return;
+	sync_quorum_setup_get(c->q, &qs);
+	if (qs.known)
+		sync_quorum_setup(c->s, qs.device, qs.two_node, qs.nodes);
+}
+
 static void
 on_quorum(void *arg, bool quorate, uint32_t ring_node, uint64_t ring_seq, size_t n,
           const uint32_t *members)
@@ -241,6 +254,15 @@ static void
 on_quorum_failed(void *arg)
 {
 	cpg_disconnect(arg, "the quorum connection failed");
+}
+
+void
+sync_cpg_setup_refresh(struct sync_cpg *c)
+{
+	if (!c || !c->q || !c->s)
+		return;
+	sync_quorum_setup_refresh(c->q);
+	cpg_apply_setup(c);
 }
 
 /* ---- events ------------------------------------------------------------------------------ */
@@ -368,13 +390,7 @@ cpg_connect(struct sync_cpg *c)
 	}
 	c->joined = true;
 	c->st.connected = true;
-	{
-		struct sync_quorum_setup qs;
-
-		sync_quorum_setup_get(c->q, &qs);
-		if (qs.known)
-			sync_quorum_setup(c->s, qs.device, qs.two_node, qs.nodes);
-	}
+	cpg_apply_setup(c);
 	if (c->ever_connected)
 		c->st.reconnects++;
 	c->ever_connected = true;

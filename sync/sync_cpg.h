@@ -39,6 +39,8 @@ const struct sync_transport *sync_cpg_transport(void);
 void sync_cpg_start(struct sync_cpg *c, struct sync *s, void (*after)(void *arg), void *arg);
 /* Leaves the group, finalizes, frees. NULL-safe. */
 void sync_cpg_free(struct sync_cpg *c);
+/* Reads the quorum setup (arbiter, two_node, nodes) from corosync again into the sync. */
+void sync_cpg_setup_refresh(struct sync_cpg *c);
 
 struct sync_cpg_stats {
 	bool connected;

@@ -61,6 +61,20 @@ q_setup_read(struct sync_quorum_setup *out)
 	(void)cmap_finalize(h);
 }
 
+void
+sync_quorum_setup_refresh(struct sync_quorum *q)
+{
+	struct sync_quorum_setup now;
+
+	q_setup_read(&now);
+	if (!now.known)
+		return;
+	if (q->setup.known && now.device != q->setup.device)
+		log_info("the quorum device is %s corosync's configuration",
+		         now.device ? "now in" : "no longer in");
+	q->setup = now;
+}
+
 static void
 q_notify(quorum_handle_t h, uint32_t quorate, struct quorum_ring_id ring, uint32_t n,
          const uint32_t *members)

@@ -37,5 +37,11 @@ int sync_quorum_open(struct event_base *base, const struct sync_quorum_cb *cb, v
 void sync_quorum_close(struct sync_quorum *q);
 /* The set-up read when connecting. */
 void sync_quorum_setup_get(const struct sync_quorum *q, struct sync_quorum_setup *out);
+/*
+ * Reads the setup from corosync's configuration again (cmap; a reloaded corosync.conf, an
+ * arbiter added, is seen without reconnecting). Called when the setup is shown, never on the
+ * quorum callback's path.
+ */
+void sync_quorum_setup_refresh(struct sync_quorum *q);
 
 #endif
