@@ -101,7 +101,7 @@ deploy_branch_up
 # ---- idempotence ---------------------------------------------------------------------------------
 t=$SECONDS
 play site2 site.yml
-check "site.yml again: changed=0 ($CHANGED, $((SECONDS - t)) s)" test "$CHANGED" -eq 0
+check "site.yml again: changed=0 ($CHANGED, $((SECONDS - t)) s)" play_idempotent site2
 t=$SECONDS
 check "site.yml --check --diff runs" play check site.yml --check --diff
 pass "--check --diff: changed=$CHANGED, $((SECONDS - t)) s"

@@ -61,6 +61,15 @@ play() {
 	return $rc
 }
 
+# play_idempotent NAME: the run NAME changed nothing; otherwise says which tasks changed on which
+# host (from its log), so a failure tells what was not idempotent.
+play_idempotent() {
+	((CHANGED == 0)) && return 0
+	awk '/^TASK \[|^RUNNING HANDLER \[/ {t = $0; sub(/ \*+$/, "", t)}
+		/^changed: \[/ {h = $0; sub(/^changed: /, "", h); sub(/\].*/, "]", h); print "    " t ": " h}' "$LAB_DIR/play-$1.log" >&3
+	return 1
+}
+
 # members NODE COUNT: NODE's corosync counts COUNT joined members.
 members() {
 	[[ $(deploy_exec "$1" corosync-cmapctl -b runtime.members 2>/dev/null |
