@@ -105,10 +105,15 @@ sync_bootstrap(struct sync *s)
 	}
 	if (best.id != s->o.node_id)
 		return;
-	log_info("node %u: no member holds the replicated store: starting the cluster from ours "
-	         "(in sync last in ring %llu%s, commit %llu)",
-	         s->o.node_id, (unsigned long long)best.ring, best.whole ? "" : " (cut short)",
-	         (unsigned long long)best.commit);
+	if (best.ring)
+		log_info("node %u: no member holds the replicated store: starting the cluster from "
+		         "ours (in sync last in ring %llu%s, commit %llu)",
+		         s->o.node_id, (unsigned long long)best.ring,
+		         best.whole ? "" : ", cut short", (unsigned long long)best.commit);
+	else
+		log_info("node %u: no member holds the replicated store: starting the cluster from "
+		         "ours (never in sync before, commit %llu)",
+		         s->o.node_id, (unsigned long long)best.commit);
 	stale_skip(s);
 	s->in_sync = true;
 	s->rec_dirty = true;
