@@ -30,6 +30,43 @@ lab_fault_timing() {
 		LAB_QDEVICE_TIMEOUT LAB_QDEVICE_SYNC_TIMEOUT LAB_QDEVICE_HEARTBEAT LAB_QDEVICE
 }
 
+# lab_fault_role_is NODE ROLE / lab_fault_standby_ready NODE: NODE's role (hactl); a standby
+# that holds the whole store.
+lab_fault_role_is() { [[ "$(lab_drill_role "$1")" == "$2" ]]; }
+lab_fault_standby_ready() {
+	lab_fault_role_is "$1" standby &&
+		[[ "$(lab_drill_hj "$1" show replication | jq -r '.in_sync')" == true ]]
+}
+
+# lab_fault_pair_up: the fault lab (needs check from lab-check.sh; call in the test's main
+# shell, it runs lab_init): a pair with the arbiter at the matrix timing, gw1 active and gw2
+# standby in sync on the drill configuration (CONF, set here), the strongSwan branch's tunnel
+# up and carrying pings.
+lab_fault_pair_up() {
+	lab_fault_timing
+	lab_init
+	CONF=$LAB_DIR/cluster.conf
+	local conf=$CONF
+	LAB_ARBITER=1 lab_topology_up 2
+	lab_drill_conf "$conf" 2
+	lab_qnetd_start
+	lab_corosync_start gw1 gw2
+	check "corosync: both nodes in one membership" lab_corosync_wait_members gw1 2 15
+	lab_qdevice_start gw1 gw2
+	check "qdevice voting on gw1 and gw2" lab_qdevice_wait gw1 15
+	lab_qdevice_wait gw2 15 || true
+	lab_tandemd_start gw1 "$conf"
+	check "gw1 becomes active" lab_wait_until 15 lab_fault_role_is gw1 active
+	lab_tandemd_start gw2 "$conf"
+	check "gw2 becomes standby, in sync" lab_wait_until 15 lab_fault_standby_ready gw2
+	lab_drill_branch
+	lab_swanctl br --initiate --child tandem >/dev/null 2>&1 || true
+	check "the branch establishes its IKE SA and Child SA with the cluster" \
+		lab_wait_until 15 lab_drill_branch_spis
+	check "hc reaches hb through the tunnel" \
+		lab_exec_plain hc ping -q -c 3 -i 0.2 -W 2 "$LAB_HB_ADDR" >/dev/null
+}
+
 # lab_fault_capture_start: tcpdump in br on wan0, ESP-in-UDP and IKE the cluster sends (source
 # = the WAN VIP), written unbuffered to $LAB_DIR/wan.pcap.
 lab_fault_capture_start() {
