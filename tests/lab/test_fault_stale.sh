@@ -9,6 +9,8 @@
 #      its outbound numbers, and takes over (a lease granted in a ring gw1 is not in);
 #   3. the arbiter frozen again: gw2 not quorate, out of sync again;
 #   4. gw1's corosync back: two votes of three, both quorate, both out of sync.
+# Then (B) both halves fenced at once (the arbiter frozen, the sync link cut), healed: the same
+# stores, one starts the cluster; a switchover follows (the failed run's path).
 # gw2's store must start the cluster (not the one gw1 kept while away), and from the WAN
 # capture no (SPI, sequence number) pair is ever sent twice, the branch logs no ESP failure and
 # keeps its SAs. (Here step 2's takeover also raised gw2's store commit, so the rule before
@@ -73,6 +75,31 @@ check "4: gw2's store starts the cluster, not the store gw1 kept while away (act
 thaw
 lab_qdevice_start gw1
 check "gw1 resyncs and stands by" lab_wait_until 15 lab_fault_standby_ready gw1
+gw_log() { grep -h "$2" "$(lab_node_dir "$1")/tandemd.log" | tail -n "${3:-1}"; }
+check "gw1 never started the cluster from the store it kept while away" \
+	bash -c "! grep -q 'in sync last in ring' '$(lab_node_dir gw1)/tandemd.log'"
+pass "gw2: $(gw_log gw2 'starting the cluster from ours' 2 | sed 's/.*from ours //' | tr '\n' ' ')"
+pass "gw2: $(gw_log gw2 'skip' | sed 's/.*: its store/its store/')"
+# B: both halves fence at once (the arbiter frozen, the sync link cut) and meet again out of
+# sync with the same store: one starts the cluster (the highest store commit: a node that
+# joined by a snapshot may hold a lower one for the same SAs), and then a planned switchover
+# (the failed run's path: an active that started the cluster again, then a handover)
+sleep 1
+kill -STOP "$QNETD"
+lab_link_cut gw2 sync0
+both_faulted() { lab_fault_role_is gw1 faulted && lab_fault_role_is gw2 faulted; }
+check "B1: the arbiter frozen, the sync link cut: both halves fence" lab_wait_until 10 both_faulted
+lab_link_heal gw2 sync0
+check "B2: healed, two votes of three: an active again" lab_wait_until 15 active_one
+ACT=$(lab_drill_active gw1 gw2)
+SBY=gw1
+[[ "$ACT" == gw1 ]] && SBY=gw2
+pass "B2: the same stores: $ACT starts the cluster"
+thaw
+check "B2: $SBY resyncs and stands by" lab_wait_until 15 lab_fault_standby_ready "$SBY"
+sleep 1
+lab_hactl "$ACT" switchover --to "$SBY" >/dev/null
+check "B3: switchover to $SBY" lab_wait_until 10 lab_fault_role_is "$SBY" active
 sleep 2
 lab_drill_traffic_stop stale
 sleep 0.3 # the capture's buffer
@@ -84,12 +111,8 @@ check "ESP packets were captured ($NPKT)" test "$NPKT" -gt 0
 check "no (SPI, sequence number) sent twice by the cluster ($DUP duplicated of $NPKT)" test "$DUP" -eq 0
 check "the branch logged no ESP verification or replay failure ($EFAIL)" test "$EFAIL" -eq 0
 check "the branch kept its IKE SA and Child SA (same SPIs)" test "$(lab_drill_branch_spis)" = "$SPIS0"
-gw_log() { grep -h "$2" "$(lab_node_dir "$1")/tandemd.log" | tail -n "${3:-1}"; }
-check "gw1 never started the cluster from the store it kept while away" \
-	bash -c "! grep -q 'in sync last in ring' '$(lab_node_dir gw1)/tandemd.log'"
-pass "gw2: $(gw_log gw2 'starting the cluster from ours' 2 | sed 's/.*from ours //' | tr '\n' ' ')"
-pass "gw2: $(gw_log gw2 'skip' | sed 's/.*: its store/its store/')"
-pass "traffic: longest gap ${GAP} ms, ${LOST}/${SENT} lost over the four steps (two fences)"
+pass "B: $ACT: $(gw_log "$ACT" 'starting the cluster from ours' | sed 's/.*from ours //')"
+pass "traffic: longest gap ${GAP} ms, ${LOST}/${SENT} lost over both parts (four fences, a switchover)"
 lab_down
 printf 'stale stores: %d failure(s) in %d s\n' "$fails" $((($(lab_now_ms) - T0) / 1000)) >&3
 [[ $fails -eq 0 ]]
