@@ -145,9 +145,11 @@ sync_leave_sync(struct sync *s, const char *why, bool whole)
 		log_info("node %u: store no longer known to be complete (%s): resync needed",
 		         s->o.node_id, why);
 		s->left_sync_ms = s->now_ms ? s->now_ms : 1;
+		/* only the way out of sync says how complete the store is: a later fault while
+		 * still out of sync (a quorum loss after a lost connection) makes it no better */
+		s->sync_ring_whole = whole;
 	}
 	s->in_sync = false;
-	s->sync_ring_whole = whole;
 	s->gen++;
 	s->want_snapshot++;
 	s->rec_dirty = true;

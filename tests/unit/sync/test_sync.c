@@ -391,6 +391,42 @@ test_bootstrap_newest_store(void **state)
 	bus_fini(&b);
 }
 
+/* How complete a store is comes from the way out of sync only: a node that lost corosync
+ * mid-ring and then, still out of sync, loses quorum does not become "whole". */
+static void
+test_whole_only_leaving_sync(void **state)
+{
+	struct bus b;
+	struct bus_node *a, *c;
+	uint64_t ring;
+
+	(void)state;
+	two_nodes(&b, &a, &c);
+	assert_true(c->s->sync_ring_whole);
+	ring = c->s->sync_ring;
+	assert_true(ring > 0);
+	sync_link(c->s, false);
+	assert_false(c->s->sync_ring_whole);
+	sync_link(c->s, true);
+	{
+		/* back in a ring with A, whose record has not come yet: no bootstrap, no snapshot
+		 */
+		struct sync_member mem[2] = {{a->id, a->pid, false}, {c->id, c->pid, false}};
+		struct sync_view v = {
+		        .members = mem, .nmembers = 2, .joined = &mem[1], .njoined = 1};
+
+		sync_ring(c->s, 1, ring + 100);
+		sync_view(c->s, &v);
+	}
+	sync_quorum(c->s, true, 1, ring + 100);
+	assert_false(sync_in_sync(c->s));
+	sync_ring(c->s, 1, ring + 104);
+	sync_quorum(c->s, false, 1, ring + 104);
+	assert_false(c->s->sync_ring_whole);
+	assert_int_equal(c->s->sync_ring, ring);
+	bus_fini(&b);
+}
+
 /*
  * Two faults in a row: a partition (the standby's half loses quorum and keeps the store it
  * had), the winner leases on, and then dies; the loser, alone with the arbiter's vote, starts
@@ -935,6 +971,7 @@ main(void)
 	        cmocka_unit_test(test_sync_before_send_needs_quorum),
 	        cmocka_unit_test(test_bootstrap_newest_store),
 	        cmocka_unit_test(test_bootstrap_after_partition),
+	        cmocka_unit_test(test_whole_only_leaving_sync),
 	        cmocka_unit_test(test_leases),
 	        cmocka_unit_test(test_lease_needs_quorum),
 	        cmocka_unit_test(test_node_down_waits_for_quorum),
