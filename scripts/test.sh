@@ -15,6 +15,15 @@ results=$(mktemp /tmp/tandem-test-results.XXXXXX)
 trap 'rm -f "$results"' EXIT
 start=$SECONDS
 
+# failed_log LOG: what a failed lab or deploy test printed, for a run that may only fail on
+# another machine (CI keeps nothing else): its failed checks, then its last 200 lines (the
+# fault tests end with each node's roles and sync events when they fail).
+failed_log() {
+	grep -E '^FAIL' "$1"
+	printf '  --- the last 200 lines of %s\n' "$1"
+	tail -n 200 "$1"
+}
+
 record() { # record pass|fail|skip NAME [detail]
 	printf '%s %s\n' "$1" "$2" >>"$results"
 	case $1 in
@@ -92,7 +101,7 @@ for t in tests/lab/test_*.sh; do
 		record skip "$name" "(needs root)"
 	else
 		record fail "$name" "(exit $rc after ${dt} s; log below)"
-		tail -40 "/tmp/tandem-$(basename "$t").log"
+		failed_log "/tmp/tandem-$(basename "$t").log"
 	fi
 done
 
@@ -114,7 +123,7 @@ for t in tests/deploy/test_*.sh; do
 		record skip "$name" "(needs root)"
 	else
 		record fail "$name" "(exit $rc after ${dt} s; log below)"
-		grep -E '^(ok|FAIL)' "/tmp/tandem-deploy-$(basename "$t").log" | tail -40
+		failed_log "/tmp/tandem-deploy-$(basename "$t").log"
 	fi
 done
 

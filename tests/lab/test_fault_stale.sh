@@ -113,6 +113,7 @@ check "the branch logged no ESP verification or replay failure ($EFAIL)" test "$
 check "the branch kept its IKE SA and Child SA (same SPIs)" test "$(lab_drill_branch_spis)" = "$SPIS0"
 pass "B: $ACT: $(gw_log "$ACT" 'starting the cluster from ours' | sed 's/.*from ours //')"
 pass "traffic: longest gap ${GAP} ms, ${LOST}/${SENT} lost over both parts (four fences, a switchover)"
+((fails == 0)) || lab_fault_evidence gw1 gw2 >&3
 lab_down
 printf 'stale stores: %d failure(s) in %d s\n' "$fails" $((($(lab_now_ms) - T0) / 1000)) >&3
 [[ $fails -eq 0 ]]

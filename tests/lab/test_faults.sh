@@ -295,6 +295,7 @@ read -r W_N W_MA W_MV _ < <(lab_fault_watch_report 0)
 check "whole run: never two actives ($W_MA), never two VIP holders ($W_MV) in $W_N samples" \
 	test "$W_MA" -eq 0 -a "$W_MV" -eq 0
 
+((fails == 0)) || lab_fault_evidence gw1 gw2 >&3
 printf '\n| fault | gap ms | lost/sent | SPIs kept | ESP failures | dup (SPI,seq) | 2 actives/2 VIPs samples | longest no active ms |\n' >&3
 for r in "${TABLE[@]}"; do printf '| %s |\n' "${r//|/ | }" >&3; done
 printf 'fault matrix: %d failure(s) in %d s (token %s, consensus %s)\n' "$fails" \

@@ -67,6 +67,20 @@ lab_fault_pair_up() {
 		lab_exec_plain hc ping -q -c 3 -i 0.2 -W 2 "$LAB_HB_ADDR" >/dev/null
 }
 
+# lab_fault_evidence NODES...: each node's story from its tandemd log (roles, quorum, sync,
+# bootstraps, takeovers), for a failed run: the lab's logs go with the lab, and a run that
+# fails on another machine only (CI) must still say what the cluster did.
+lab_fault_evidence() {
+	local n f
+	for n in "$@"; do
+		f="$(lab_node_dir "$n")/tandemd.log"
+		[[ -r "$f" ]] || continue
+		printf '  --- %s: tandemd roles, quorum and sync (last 60 lines)\n' "$n"
+		grep -E ' -> |quorate|lost quorum|no longer known|starting the cluster|was last complete|snapshot [0-9a-f]+ from node [0-9]+ applied|took over|hands the cluster|is down|confirms|stepping down|refused' \
+			"$f" | grep -vE 'tandemd\[event\]|\]: role ' | tail -n 60 | sed "s/^/  $n: /"
+	done
+}
+
 # lab_fault_capture_start: tcpdump in br on wan0, ESP-in-UDP and IKE the cluster sends (source
 # = the WAN VIP), written unbuffered to $LAB_DIR/wan.pcap.
 lab_fault_capture_start() {
