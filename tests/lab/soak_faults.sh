@@ -3,8 +3,9 @@
 # The false-failover soak (issue 9; not in CI, not named test_*): the fault matrix's pair with
 # the arbiter and its timing (lab_fault_timing: token 200, consensus 150, 6 retransmissions,
 # knet ping timeout 2000, qdevice 1000/2000 with a 200 ms heartbeat), the branch's tunnel
-# carrying pings at 200/s, and CPU hogs on every core, for SOAK_SECONDS (default 600). Counts membership changes (corosync logs),
-# quorum losses and role changes (tandemd's role_changes) on both nodes and the pings lost.
+# carrying pings at 200/s, and CPU hogs on every core, for SOAK_SECONDS (default 600). Counts
+# membership changes (corosync logs), quorum losses and role changes (tandemd's role_changes)
+# on both nodes and the pings lost.
 # Passes with zero membership and role changes. Exit 0 pass, 1 fail, 77 when not root.
 #   SOAK_SECONDS=600 SOAK_HOGS=2 SOAK_HOG_NICE=0 tests/lab/soak_faults.sh
 set -euo pipefail
